@@ -1,0 +1,58 @@
+/*
+ * SPDX-License-Identifier: Apache-2.0
+ */
+package io.neuralrescore.model.onnx;
+
+import ai.onnxruntime.OrtException;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import io.neuralrescore.model.LoadedModel;
+import io.neuralrescore.model.ModelLoader;
+import io.neuralrescore.model.ModelManifest;
+import io.neuralrescore.model.TextTokenizer;
+
+/** Loads ONNX models with their tokenizer, by manifest type. */
+public final class OnnxModelLoader implements ModelLoader {
+    private final OnnxOptions options;
+    private final InferenceRunner runner;
+
+    public OnnxModelLoader(OnnxOptions options, InferenceRunner runner) {
+        this.options = options;
+        this.runner = runner;
+    }
+
+    @Override
+    public LoadedModel load(ModelManifest manifest, Path folder) throws IOException {
+        Path tokenizerFile = folder.resolve(manifest.tokenizerFile());
+        if (Files.isRegularFile(tokenizerFile) == false) {
+            throw new IllegalArgumentException("model [" + manifest.id() + "] has no tokenizer file [" + manifest.tokenizerFile() + "]");
+        }
+        OnnxSession session;
+        try {
+            session = OnnxSession.open(manifest, folder, options);
+        } catch (OrtException e) {
+            throw new IOException("cannot open ONNX model [" + manifest.id() + "]: " + e.getMessage(), e);
+        }
+        TextTokenizer tokenizer;
+        try {
+            tokenizer = TextTokenizer.load(tokenizerFile, manifest.maxLength());
+        } catch (IOException | RuntimeException e) {
+            session.close();
+            throw e;
+        }
+        return switch (manifest.type()) {
+            case CROSS_ENCODER -> new OnnxCrossEncoder(manifest, session, tokenizer, runner);
+            case BI_ENCODER -> new OnnxTextEmbedder(manifest, session, tokenizer, runner);
+            default -> {
+                session.close();
+                tokenizer.close();
+                throw new IllegalArgumentException(
+                    "model [" + manifest.id() + "] has type [" + manifest.type().jsonName() + "], which this plugin version cannot load yet"
+                );
+            }
+        };
+    }
+}

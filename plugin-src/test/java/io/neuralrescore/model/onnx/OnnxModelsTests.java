@@ -1,0 +1,105 @@
+/*
+ * SPDX-License-Identifier: Apache-2.0
+ */
+package io.neuralrescore.model.onnx;
+
+import org.opensearch.test.OpenSearchTestCase;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+
+import io.neuralrescore.model.CrossEncoder;
+import io.neuralrescore.model.Encoded;
+import io.neuralrescore.model.ModelLease;
+import io.neuralrescore.model.ModelRegistry;
+import io.neuralrescore.model.TextEmbedder;
+import io.neuralrescore.testing.TestModels;
+
+/**
+ * Plugin inference against reference outputs computed outside the plugin (torch, one input at a time), and batched
+ * inference against one-at-a-time inference.
+ */
+public class OnnxModelsTests extends OpenSearchTestCase {
+
+    public void testCrossEncoderMatchesReferenceScoresAndTokens() throws Exception {
+        for (String id : List.of("tiny-ce", "tiny-ce-2class", "tiny-ce-notype")) {
+            List<Map<String, String>> rows = TestModels.expected(id);
+            try (ModelRegistry registry = TestModels.registry(new BatchLimits(8192, 64)); ModelLease lease = registry.acquire(id)) {
+                OnnxCrossEncoder ce = (OnnxCrossEncoder) lease.as(CrossEncoder.class, "test");
+                for (Map<String, String> row : rows) {
+                    Encoded e = ce.tokenizer().encodePairs(row.get("query"), List.of(row.get("document")), 128)[0];
+                    assertArrayEquals("token ids of row " + row.get("id"), TestModels.longs(row.get("input_ids")), e.ids());
+                    assertArrayEquals("type ids of row " + row.get("id"), TestModels.longs(row.get("token_type_ids")), e.typeIds());
+                }
+                List<String> docs = rows.stream().map(r -> r.get("document")).toList();
+                // all rows share one query per test file? no: score row by row query, batched per query
+                for (Map<String, String> row : rows) {
+                    float got = ce.score(row.get("query"), List.of(row.get("document")), 128)[0];
+                    assertEquals(id + " row " + row.get("id"), Float.parseFloat(row.get("score")), got, 1e-4);
+                }
+                assertNotNull(docs);
+            }
+        }
+    }
+
+    public void testBatchedScoresEqualSingleScores() throws Exception {
+        List<Map<String, String>> rows = TestModels.expected("tiny-ce");
+        String query = rows.get(0).get("query");
+        List<String> docs = new ArrayList<>(rows.stream().map(r -> r.get("document")).toList());
+        Collections.shuffle(docs, random());
+        float[] single = new float[docs.size()];
+        try (ModelRegistry registry = TestModels.registry(new BatchLimits(1 << 20, 1)); ModelLease lease = registry.acquire("tiny-ce")) {
+            CrossEncoder ce = lease.as(CrossEncoder.class, "test");
+            for (int i = 0; i < docs.size(); i++) {
+                single[i] = ce.score(query, List.of(docs.get(i)), 128)[0];
+            }
+        }
+        int maxTokens = randomIntBetween(128, 4096);
+        int maxSize = randomIntBetween(2, 64);
+        try (
+            ModelRegistry registry = TestModels.registry(new BatchLimits(maxTokens, maxSize));
+            ModelLease lease = registry.acquire("tiny-ce")
+        ) {
+            float[] batched = lease.as(CrossEncoder.class, "test").score(query, docs, 128);
+            for (int i = 0; i < docs.size(); i++) {
+                assertEquals("doc " + i + " with budget " + maxTokens + "/" + maxSize, single[i], batched[i], 1e-5);
+            }
+            assertTrue("several batches ran", registry.stats().get(io.neuralrescore.stats.StatName.INFERENCE_BATCHES) >= 1);
+        }
+    }
+
+    public void testBiEncoderMatchesReferenceEmbeddings() throws Exception {
+        List<Map<String, String>> rows = TestModels.expected("tiny-bi");
+        List<String> texts = rows.stream().map(r -> r.get("text")).toList();
+        try (ModelRegistry registry = TestModels.registry(new BatchLimits(512, 8)); ModelLease lease = registry.acquire("tiny-bi")) {
+            TextEmbedder embedder = lease.as(TextEmbedder.class, "test");
+            float[][] got = embedder.embed(texts, 128);
+            for (int i = 0; i < rows.size(); i++) {
+                float[] want = TestModels.floats(rows.get(i).get("embedding"));
+                assertEquals(want.length, got[i].length);
+                for (int d = 0; d < want.length; d++) {
+                    assertEquals("row " + i + " dim " + d, want[d], got[i][d], 1e-4);
+                }
+            }
+        }
+    }
+
+    public void testDefaultModelEmbedsSimilarSentencesCloser() throws Exception {
+        try (
+            ModelRegistry registry = TestModels.registry(new BatchLimits(8192, 64));
+            ModelLease lease = registry.acquire("all-minilm-l6-v2")
+        ) {
+            TextEmbedder embedder = lease.as(TextEmbedder.class, "test");
+            float[][] v = embedder.embed(
+                List.of("A man is eating food.", "A man is eating a piece of bread.", "The stock market fell sharply today."),
+                256
+            );
+            assertEquals(384, v[0].length);
+            float near = io.neuralrescore.scoring.VectorMath.cosine(v[0], v[1]);
+            float far = io.neuralrescore.scoring.VectorMath.cosine(v[0], v[2]);
+            assertTrue("near " + near + " far " + far, near > far + 0.3f);
+        }
+    }
+}
