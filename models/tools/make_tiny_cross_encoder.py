@@ -7,6 +7,8 @@ Variants (one shared builder):
   tiny-ce-2class   cross_encoder, logits [batch, 2], manifest logit_index 1
   tiny-ce-notype   cross_encoder without a token_type_ids graph input (manifest inputs.token_type_ids null)
   tiny-bi          bi_encoder, last_hidden_state [batch, seq, 16], mean pooling, normalized, dimension 16
+  tiny-colbert     colbert, last_hidden_state [batch, seq, 8] (projection 16 -> 8 inside the graph), markers,
+                   [MASK] query augmentation to 32, document_max_length 64, punctuation skiplist
 
 Each is a seeded random BERT (hidden 16, 2 layers, 2 heads, MiniLM's 30522 vocab) scaled so that outputs vary
 strongly with every token, so reordering, batching or padding bugs change the scores. expected.tsv holds the
@@ -21,6 +23,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import colbert_encoding  # noqa: E402
 import minilm  # noqa: E402
 import wordpiece  # noqa: E402
 from onnx_numpy import OnnxNumpy  # noqa: E402
@@ -84,6 +87,8 @@ def build(variant, seed):
     bert = tiny_bert(seed)
     if variant == "tiny-bi":
         return bert.eval()
+    if variant == "tiny-colbert":
+        return minilm.ColBERT(bert, dim=8, seed=seed + 3).eval()
     ce = minilm.CrossEncoder(bert, num_labels=2 if variant == "tiny-ce-2class" else 1, seed=seed + 1)
     # The [CLS] vector of a random BERT varies little between inputs; standardize it (statistics over random
     # token sequences) inside the pooler so tanh sees ~N(0, 1) features and logits spread by about +-2.
@@ -116,6 +121,12 @@ MANIFESTS = {
                                   "token_type_ids": None},
                        "description": "Tiny random cross-encoder whose graph has no token_type_ids input.",
                        "license": "Apache-2.0 (random weights); tokenizer.json from all-MiniLM-L6-v2 (Apache-2.0)"},
+    "tiny-colbert": {"type": "colbert", "max_length": 64, "output": "last_hidden_state", "dimension": 8,
+                     "query_marker": "[unused0]", "document_marker": "[unused1]", "query_max_length": 32,
+                     "document_max_length": 64, "query_augmentation": True, "skiplist": "punctuation",
+                     "normalize": True,
+                     "description": "Tiny random ColBERT-style encoder for tests (projection inside the graph).",
+                     "license": "Apache-2.0 (random weights); tokenizer.json from all-MiniLM-L6-v2 (Apache-2.0)"},
     "tiny-bi": {"type": "bi_encoder", "max_length": MAX_LENGTH, "output": "last_hidden_state", "pooling": "mean",
                 "normalize": True, "dimension": 16,
                 "description": "Tiny random BERT bi-encoder for tests (embeddings are meaningless).",
@@ -146,13 +157,28 @@ def write_variant(variant, out_root, tok_path):
     tok = wordpiece.WordPieceTokenizer(tok_path)
     module = build(variant, SEED)
     with_types = variant != "tiny-ce-notype"
-    out_name = "last_hidden_state" if variant == "tiny-bi" else "logits"
+    out_name = "last_hidden_state" if variant in ("tiny-bi", "tiny-colbert") else "logits"
     onnx_path = minilm.export_onnx(module, os.path.join(folder, "model.onnx"), out_name, with_token_types=with_types)
     shutil.copyfile(tok_path, os.path.join(folder, "tokenizer.json"))
     minilm.write_manifest(folder, MANIFESTS[variant])
 
     rows, batch = [], []
-    if variant == "tiny-bi":
+    if variant == "tiny-colbert":
+        enc = colbert_encoding.ColbertEncoding.from_manifest(tok, MANIFESTS[variant])
+        header = "id\tquery\tdocument\tquery_ids\tquery_attention_mask\tdocument_ids\tdocument_kept\tmaxsim"
+        for i, (q, d) in enumerate(PAIRS):
+            qi, qm = enc.query(q)
+            di, dm, keep = enc.document(d)
+            with torch.no_grad():
+                qv = module(torch.tensor([qi]), torch.tensor([qm]), torch.zeros(1, len(qi), dtype=torch.long))[0]
+                dv = module(torch.tensor([di]), torch.tensor([dm]), torch.zeros(1, len(di), dtype=torch.long))[0]
+            qv = torch.nn.functional.normalize(qv, dim=-1).numpy()
+            dv = torch.nn.functional.normalize(dv, dim=-1).numpy()[np.array(keep)]
+            score = colbert_encoding.maxsim(qv, dv)
+            rows.append("%d\t%s\t%s\t%s\t%s\t%s\t%s\t%.7g" % (i, q, d, _ints(qi), _ints(qm), _ints(di),
+                                                               _ints(keep), score))
+            batch.append(((qi, qm), (di, dm, keep), score))
+    elif variant == "tiny-bi":
         header = "id\ttext\tinput_ids\tembedding"
         for i, text in enumerate(SINGLE_TEXTS):
             ids, types = tok.encode(text, MAX_LENGTH)
@@ -177,8 +203,34 @@ def write_variant(variant, out_root, tok_path):
     return folder
 
 
+def check_colbert(onnx_path, batch):
+    """Queries and documents each as one padded batch (reversed) through the exported graph vs. torch scores."""
+    g = OnnxNumpy(onnx_path)
+    qs = [b[0] for b in batch][::-1]
+    ds = [b[1] for b in batch][::-1]
+    qi, qm = colbert_encoding.pad([q[0] for q in qs], [q[1] for q in qs])
+    di, dm = colbert_encoding.pad([d[0] for d in ds], [d[1] for d in ds])
+    qo = g.run({"input_ids": qi, "attention_mask": qm, "token_type_ids": np.zeros_like(qi)})[0]
+    do = g.run({"input_ids": di, "attention_mask": dm, "token_type_ids": np.zeros_like(di)})[0]
+    got = []
+    for j in range(len(batch)):
+        qv = qo[j, : len(qs[j][0])]
+        dv = do[j, : len(ds[j][0])][np.array(ds[j][2])]
+        qv = qv / np.linalg.norm(qv, axis=1, keepdims=True)
+        dv = dv / np.linalg.norm(dv, axis=1, keepdims=True)
+        got.append(colbert_encoding.maxsim(qv, dv))
+    got = np.array(got[::-1])
+    expected = np.array([b[2] for b in batch])
+    err = np.abs(got - expected).max()
+    print("%-15s onnx(batched, padded, reversed) vs torch max|diff| %.2e; maxsim std across items %.3f; size %d B"
+          % ("tiny-colbert", err, expected.std(), os.path.getsize(onnx_path)))
+    assert err < 1e-4 and expected.std() > 0.5
+
+
 def check(onnx_path, batch, variant, with_types):
     """Runs the exported graph (numpy reference) on one padded batch in reversed order vs. per-item torch."""
+    if variant == "tiny-colbert":
+        return check_colbert(onnx_path, batch)
     ids, mask, tt = wordpiece.pad_batch([b[0] for b in batch][::-1], [b[1] for b in batch][::-1])
     feeds = {"input_ids": ids, "attention_mask": mask}
     if with_types:

@@ -54,7 +54,7 @@ def main():
     ap.add_argument("--data", default=os.path.join(minilm.MODELS_DIR, "build", "data"))
     ap.add_argument("--out", default=os.path.join(minilm.MODELS_DIR, "build", "minilm-ce-v1"))
     ap.add_argument("--seed", type=int, default=42)
-    ap.add_argument("--groups", type=int, default=9000, help="total training groups")
+    ap.add_argument("--groups", type=int, default=8000, help="total training groups")
     ap.add_argument("--group-size", type=int, default=8)
     ap.add_argument("--accum", type=int, default=4, help="groups per optimizer step")
     ap.add_argument("--lr", type=float, default=3e-5)
@@ -69,6 +69,7 @@ def main():
     ap.add_argument("--val-max-len", type=int, default=256)
     ap.add_argument("--ckpt-minutes", type=float, default=5.0)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--val-limit", type=int, default=0, help="cap queries per validation set (smoke tests)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     os.makedirs(args.out, exist_ok=True)
@@ -77,6 +78,8 @@ def main():
 
     groups = trainlib.load_groups(os.path.join(args.data, "train_groups.jsonl"))
     val = trainlib.load_val(args.data)
+    if args.val_limit:
+        val = {k: v[: args.val_limit] for k, v in val.items()}
     sched = trainlib.schedule(groups, DEFAULT_WEIGHTS, args.groups, args.seed)
     onnx_path, tok_path = minilm.extract_backbone()
     tok = wordpiece.WordPieceTokenizer(tok_path)

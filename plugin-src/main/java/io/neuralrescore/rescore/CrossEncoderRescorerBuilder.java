@@ -46,7 +46,7 @@ public final class CrossEncoderRescorerBuilder extends TextModelRescorerBuilder<
     }
 
     public static CrossEncoderRescorerBuilder fromXContent(XContentParser parser, ModelRegistry registry) {
-        return PARSER.apply(parser, registry);
+        return parse(PARSER, NAME, parser, registry);
     }
 
     @Override

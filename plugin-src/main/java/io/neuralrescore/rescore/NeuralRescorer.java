@@ -19,6 +19,7 @@ import java.util.Set;
 
 import io.neuralrescore.scoring.Normalization;
 import io.neuralrescore.scoring.ScoreMode;
+import io.neuralrescore.stats.StatName;
 
 /**
  * Rescores the window of a shard's hits with a model over their text. Stateless; one instance serves every clause.
@@ -74,6 +75,9 @@ public final class NeuralRescorer implements Rescorer {
             }
         }
         float[] raw = present.isEmpty() ? new float[0] : ctx.scorer().score(present);
+        ctx.stats().increment(StatName.RESCORE_REQUESTS);
+        ctx.stats().add(StatName.RESCORED_DOCS, present.size());
+        ctx.stats().add(StatName.DOCS_WITHOUT_TEXT, texts.length - present.size());
 
         List<ScoreDoc> scored = new ArrayList<>(present.size());
         List<ScoreDoc> tail = new ArrayList<>(in.length - scored.size());
@@ -93,6 +97,7 @@ public final class NeuralRescorer implements Rescorer {
                 scored.add(sd);
             }
         }
+        ctx.stats().add(StatName.MIN_SCORE_DROPPED, present.size() - scored.size());
         scored.sort(BY_SCORE_THEN_DOC);
         for (int i = window; i < in.length; i++) {
             (in[i].score == DROPPED ? dropped : tail).add(in[i]);

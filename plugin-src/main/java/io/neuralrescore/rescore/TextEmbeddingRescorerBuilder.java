@@ -66,7 +66,7 @@ public final class TextEmbeddingRescorerBuilder extends TextModelRescorerBuilder
     }
 
     public static TextEmbeddingRescorerBuilder fromXContent(XContentParser parser, ModelRegistry registry) {
-        return PARSER.apply(parser, registry);
+        return parse(PARSER, NAME, parser, registry);
     }
 
     @Override

@@ -8,6 +8,8 @@ import org.opensearch.core.common.io.stream.StreamInput;
 import org.opensearch.core.common.io.stream.StreamOutput;
 import org.opensearch.core.xcontent.ConstructingObjectParser;
 import org.opensearch.core.xcontent.XContentBuilder;
+import org.opensearch.core.xcontent.XContentParseException;
+import org.opensearch.core.xcontent.XContentParser;
 import org.opensearch.index.mapper.MappedFieldType;
 import org.opensearch.index.query.QueryShardContext;
 import org.opensearch.search.rescore.RescoreContext;
@@ -119,11 +121,42 @@ public abstract class TextModelRescorerBuilder<RB extends TextModelRescorerBuild
         parser.declareString(constructorArg(), QUERY_TEXT_FIELD);
         parser.declareStringArray(constructorArg(), FIELDS_FIELD);
         parser.declareInt(TextModelRescorerBuilder::maxLength, MAX_LENGTH_FIELD);
-        parser.declareString((b, v) -> b.scoreMode(ScoreMode.fromString(v)), SCORE_MODE_FIELD);
+        parser.declareString((b, v) -> b.scoreMode(b.clauseValue(() -> ScoreMode.fromString(v))), SCORE_MODE_FIELD);
         parser.declareFloat(TextModelRescorerBuilder::queryWeight, QUERY_WEIGHT_FIELD);
         parser.declareFloat(TextModelRescorerBuilder::rescoreWeight, RESCORE_WEIGHT_FIELD);
-        parser.declareString((b, v) -> b.normalize(Normalization.fromString(v)), NORMALIZE_FIELD);
+        parser.declareString((b, v) -> b.normalize(b.clauseValue(() -> Normalization.fromString(v))), NORMALIZE_FIELD);
         parser.declareFloat(TextModelRescorerBuilder::minScore, MIN_SCORE_FIELD);
+    }
+
+    /**
+     * Parses with {@code parser}, surfacing our own validation message instead of the parser's generic
+     * "Failed to build" wrapper, so a 400 says what is wrong.
+     */
+    protected static <B> B parse(
+        ConstructingObjectParser<B, ModelRegistry> parser,
+        String clause,
+        XContentParser xContent,
+        ModelRegistry registry
+    ) {
+        try {
+            return parser.apply(xContent, registry);
+        } catch (XContentParseException e) {
+            for (Throwable t = e.getCause(); t != null; t = t.getCause()) {
+                if (t instanceof IllegalArgumentException iae && String.valueOf(iae.getMessage()).startsWith("[" + clause + "]")) {
+                    throw iae;
+                }
+            }
+            throw e;
+        }
+    }
+
+    /** Runs a value parser, prefixing its error with the clause name so the 400 names the clause. */
+    protected <T> T clauseValue(java.util.function.Supplier<T> parse) {
+        try {
+            return parse.get();
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("[" + name() + "] " + e.getMessage(), e);
+        }
     }
 
     /** Clause name, as registered. */
@@ -301,7 +334,7 @@ public abstract class TextModelRescorerBuilder<RB extends TextModelRescorerBuild
             normalize,
             minScore
         );
-        return new TextRescoreContext(windowSize, options, windowScorer(manifest, effectiveMaxLength));
+        return new TextRescoreContext(windowSize, options, windowScorer(manifest, effectiveMaxLength), registry().stats());
     }
 
     /** Max tokens per input: the clause's, else the model's; never above the model's. */

@@ -8,6 +8,7 @@ import org.opensearch.search.rescore.RescoreContext;
 import java.util.List;
 
 import io.neuralrescore.scoring.Normalization;
+import io.neuralrescore.stats.RescoreStats;
 import io.neuralrescore.scoring.ScoreMode;
 
 /** Per-shard state of a text-model rescore clause: its options and the scorer bound to this node's model. */
@@ -26,11 +27,17 @@ public final class TextRescoreContext extends RescoreContext {
 
     private final Options options;
     private final WindowScorer scorer;
+    private final RescoreStats stats;
 
-    public TextRescoreContext(int windowSize, Options options, WindowScorer scorer) {
+    public TextRescoreContext(int windowSize, Options options, WindowScorer scorer, RescoreStats stats) {
         super(windowSize, NeuralRescorer.INSTANCE);
         this.options = options;
         this.scorer = scorer;
+        this.stats = stats;
+    }
+
+    public RescoreStats stats() {
+        return stats;
     }
 
     public Options options() {

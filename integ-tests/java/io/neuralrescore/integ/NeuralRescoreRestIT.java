@@ -1,0 +1,109 @@
+/*
+ * SPDX-License-Identifier: Apache-2.0
+ */
+package io.neuralrescore.integ;
+
+import org.opensearch.client.Request;
+import org.opensearch.client.Response;
+import org.opensearch.client.ResponseException;
+import org.opensearch.common.xcontent.XContentHelper;
+import org.opensearch.common.xcontent.json.JsonXContent;
+import org.opensearch.test.rest.OpenSearchRestTestCase;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import io.neuralrescore.testing.TestModels;
+
+/**
+ * Java REST tests against a real node with the plugin zip installed: scores through {@code _search} on a 3-shard
+ * index equal the reference scores computed outside the plugin, for every reference pair.
+ */
+public class NeuralRescoreRestIT extends OpenSearchRestTestCase {
+
+    private Map<String, Object> call(String method, String path, String body) throws IOException {
+        Request request = new Request(method, path);
+        if (body != null) {
+            request.setJsonEntity(body);
+        }
+        Response response = client().performRequest(request);
+        try (InputStream in = response.getEntity().getContent()) {
+            return XContentHelper.convertToMap(JsonXContent.jsonXContent, in, true);
+        }
+    }
+
+    private static String json(Object value) {
+        try {
+            return org.opensearch.core.xcontent.XContentBuilder.builder(JsonXContent.jsonXContent).value(value).toString();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    public void testCrossEncoderScoresMatchReferenceOnThreeShards() throws Exception {
+        call("PUT", "/ce_ref", "{\"settings\":{\"number_of_shards\":3,\"number_of_replicas\":0},\"mappings\":{\"properties\":{\"doc\":{\"type\":\"text\"}}}}");
+        List<Map<String, String>> rows = TestModels.expected("tiny-ce");
+        StringBuilder bulk = new StringBuilder();
+        Map<String, List<Map<String, String>>> byQuery = new LinkedHashMap<>();
+        for (Map<String, String> row : rows) {
+            bulk.append("{\"index\":{\"_index\":\"ce_ref\",\"_id\":\"").append(row.get("id")).append("\"}}\n");
+            bulk.append("{\"doc\":").append(json(row.get("document"))).append("}\n");
+            byQuery.computeIfAbsent(row.get("query"), q -> new ArrayList<>()).add(row);
+        }
+        Request bulkRequest = new Request("POST", "/_bulk?refresh=true");
+        bulkRequest.setJsonEntity(bulk.toString());
+        client().performRequest(bulkRequest);
+        int checked = 0;
+        for (Map.Entry<String, List<Map<String, String>>> e : byQuery.entrySet()) {
+            List<String> ids = e.getValue().stream().map(r -> r.get("id")).toList();
+            String body = "{\"size\":50,\"query\":{\"ids\":{\"values\":"
+                + json(ids)
+                + "}},\"rescore\":{\"window_size\":50,\"cross_encoder\":{\"model\":\"tiny-ce\",\"query_text\":"
+                + json(e.getKey())
+                + ",\"fields\":[\"doc\"]}}}";
+            Map<String, Object> response = call("POST", "/ce_ref/_search", body);
+            List<Map<String, Object>> hits = (List<Map<String, Object>>) ((Map<String, Object>) response.get("hits")).get("hits");
+            assertEquals(ids.size(), hits.size());
+            double previous = Double.POSITIVE_INFINITY;
+            for (Map<String, Object> hit : hits) {
+                Map<String, String> row = rows.stream().filter(r -> r.get("id").equals(hit.get("_id"))).findFirst().orElseThrow();
+                double score = ((Number) hit.get("_score")).doubleValue();
+                assertEquals("row " + row.get("id"), Double.parseDouble(row.get("score")), score, 1e-4);
+                assertTrue("sorted by score", score <= previous);
+                previous = score;
+                checked++;
+            }
+        }
+        assertEquals(rows.size(), checked);
+    }
+
+    @SuppressWarnings("unchecked")
+    public void testModelsEndpointShowsLoadedModelAndDevice() throws Exception {
+        call("PUT", "/load_me", "{\"mappings\":{\"properties\":{\"t\":{\"type\":\"text\"}}}}");
+        call("PUT", "/load_me/_doc/1?refresh=true", "{\"t\":\"hello\"}");
+        call(
+            "POST",
+            "/load_me/_search",
+            "{\"rescore\":{\"text_embedding\":{\"model\":\"all-minilm-l6-v2\",\"query_text\":\"hi\",\"fields\":[\"t\"]}}}"
+        );
+        Map<String, Object> models = (Map<String, Object>) call("GET", "/_plugins/neural_rescore/models", null).get("models");
+        Map<String, Object> minilm = (Map<String, Object>) models.get("all-minilm-l6-v2");
+        assertEquals(Boolean.TRUE, minilm.get("loaded"));
+        assertEquals("cpu", minilm.get("device"));
+    }
+
+    public void testBadClauseIsBadRequest() throws Exception {
+        call("PUT", "/bad", "{\"mappings\":{\"properties\":{\"t\":{\"type\":\"text\"}}}}");
+        ResponseException e = expectThrows(
+            ResponseException.class,
+            () -> call("POST", "/bad/_search", "{\"rescore\":{\"cross_encoder\":{\"model\":\"tiny-ce\",\"query_text\":\"x\",\"fields\":[]}}}")
+        );
+        assertEquals(400, e.getResponse().getStatusLine().getStatusCode());
+        assertTrue(e.getMessage(), e.getMessage().contains("[cross_encoder] requires at least one field in [fields]"));
+    }
+}

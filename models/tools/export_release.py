@@ -1,0 +1,136 @@
+"""Exports a trained checkpoint to model folders: fp32 (models/build/<id>-fp32/) and int8 (models/build/<id>-int8/),
+and copies the chosen precision to models/release/<id>/ (never a file over 50 MB).
+
+    /usr/bin/python3 models/tools/export_release.py ce      models/build/minilm-ce-v1/best.pt      --id minilm-ce-v1
+    /usr/bin/python3 models/tools/export_release.py colbert models/build/minilm-colbert-v1/best.pt --id minilm-colbert-v1
+
+tokenizer.json is all-MiniLM-L6-v2's with its built-in truncation set to the manifest max_length and its fixed
+padding (128) removed, so a tokenizer library that applies the file's own settings agrees with the manifest.
+"""
+import argparse
+import json
+import os
+import shutil
+import sys
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import colbert_encoding  # noqa: E402
+import minilm  # noqa: E402
+import quantize_int8  # noqa: E402
+import wordpiece  # noqa: E402
+from onnx_numpy import OnnxNumpy  # noqa: E402
+
+LIMIT = 50 * 1024 * 1024
+
+
+def write_tokenizer(src, dst, max_length):
+    spec = json.load(open(src, encoding="utf-8"))
+    spec["truncation"] = {"direction": "Right", "max_length": max_length, "strategy": "LongestFirst", "stride": 0}
+    spec["padding"] = None
+    with open(dst, "w", encoding="utf-8") as f:
+        json.dump(spec, f, ensure_ascii=False)
+
+
+def check_ce(folder, model, tok, max_length):
+    pairs = [("what causes high blood pressure", "Hypertension is often caused by a diet high in salt."),
+             ("what causes high blood pressure", "The Eiffel tower is 330 metres tall."),
+             ("how long do cats live", "Indoor cats typically live 12 to 18 years, outdoor cats less.")]
+    enc = [tok.encode_pair(q, d, max_length) for q, d in pairs]
+    ids, mask, tt = wordpiece.pad_batch([e[0] for e in enc], [e[1] for e in enc])
+    with torch.no_grad():
+        ref = model(torch.from_numpy(ids), torch.from_numpy(mask), torch.from_numpy(tt))[:, 0].numpy()
+    got = OnnxNumpy(os.path.join(folder, "model.onnx")).run(
+        {"input_ids": ids, "attention_mask": mask, "token_type_ids": tt})[0][:, 0]
+    return ref, got
+
+
+def check_colbert(folder, model, enc):
+    texts = ["what causes high blood pressure", "Hypertension is often caused by a diet high in salt."]
+    e = [enc.query(texts[0]), enc.document(texts[1])[:2]]
+    out = []
+    for ids, mask in e:
+        ids_t = torch.tensor([ids])
+        with torch.no_grad():
+            ref = model(ids_t, torch.tensor([mask]), torch.zeros_like(ids_t))[0].numpy()
+        got = OnnxNumpy(os.path.join(folder, "model.onnx")).run(
+            {"input_ids": np.array([ids]), "attention_mask": np.array([mask]),
+             "token_type_ids": np.zeros((1, len(ids)), np.int64)})[0][0]
+        out.append((ref, got))
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("kind", choices=["ce", "colbert"])
+    ap.add_argument("ckpt")
+    ap.add_argument("--id", required=True)
+    ap.add_argument("--release", choices=["int8", "fp32", "none"], default="int8")
+    ap.add_argument("--max-length", type=int, default=None)
+    args = ap.parse_args()
+    onnx_path, tok_path = minilm.extract_backbone()
+    tok = wordpiece.WordPieceTokenizer(tok_path)
+    ck = torch.load(args.ckpt, map_location="cpu")
+    cfg_path = os.path.join(os.path.dirname(args.ckpt), "config.json")
+    cfg = json.load(open(cfg_path)) if os.path.exists(cfg_path) else {}
+    bert = minilm.load_minilm(onnx_path, dropout=0.0)
+    lic = ("Research / non-commercial use only: fine-tuned from all-MiniLM-L6-v2 (Apache-2.0) on MS MARCO "
+           "(non-commercial research terms), SciFact (CC BY-NC 2.0), NFCorpus (academic use), WikiQA (Microsoft "
+           "Research Data License, non-commercial), TrecQA (research use). See MODEL_CARD.md.")
+    if args.kind == "ce":
+        model = minilm.CrossEncoder(bert, 1)
+        max_len = args.max_length or 512
+        manifest = {"type": "cross_encoder", "max_length": max_len, "output": "logits", "logit_index": 0,
+                    "description": "MiniLM-L6 cross-encoder fine-tuned offline by this project (%s); raw logit, "
+                                   "higher is more relevant." % args.id, "license": lic}
+        out_name = "logits"
+    else:
+        model = minilm.ColBERT(bert, cfg["args"]["dim"])
+        m = dict(cfg["manifest"])
+        if args.max_length:
+            m["document_max_length"] = args.max_length
+        max_len = max(m["document_max_length"], m["query_max_length"])
+        manifest = {"type": "colbert", "max_length": max_len, "output": "last_hidden_state", **m,
+                    "description": "MiniLM-L6 ColBERT-style late-interaction encoder fine-tuned offline by this "
+                                   "project (%s); the 384->%d projection is inside the graph." % (args.id, m["dimension"]),
+                    "license": lic}
+        out_name = "last_hidden_state"
+    model.load_state_dict(ck["model"])
+    model.eval()
+    build = os.path.join(minilm.MODELS_DIR, "build")
+    fp32 = os.path.join(build, args.id + "-fp32")
+    int8 = os.path.join(build, args.id + "-int8")
+    for folder in (fp32, int8):
+        os.makedirs(folder, exist_ok=True)
+        write_tokenizer(tok_path, os.path.join(folder, "tokenizer.json"), max_len)
+        minilm.write_manifest(folder, manifest)
+        with open(os.path.join(folder, "LICENSE"), "w") as f:
+            f.write(lic + "\n")
+    minilm.export_onnx(model, os.path.join(fp32, "model.onnx"), out_name)
+    quantize_int8.quantize(os.path.join(fp32, "model.onnx"), os.path.join(int8, "model.onnx"))
+    for folder in (fp32, int8):
+        if args.kind == "ce":
+            ref, got = check_ce(folder, model, tok, 128)
+            print(os.path.basename(folder), "torch", np.round(ref, 4), "onnx", np.round(got, 4))
+        else:
+            enc = colbert_encoding.ColbertEncoding.from_manifest(tok, manifest)
+            for ref, got in check_colbert(folder, model, enc):
+                c = (ref * got).sum(1) / np.linalg.norm(ref, axis=1) / np.linalg.norm(got, axis=1)
+                print(os.path.basename(folder), "token cosine torch vs onnx: min %.5f mean %.5f" % (c.min(), c.mean()))
+        print(os.path.basename(folder), os.path.getsize(os.path.join(folder, "model.onnx")), "bytes")
+    if args.release != "none":
+        src = int8 if args.release == "int8" else fp32
+        rel = os.path.join(minilm.MODELS_DIR, "release", args.id)
+        os.makedirs(rel, exist_ok=True)
+        for name in ("model.onnx", "tokenizer.json", "model.json", "LICENSE"):
+            p = os.path.join(src, name)
+            if os.path.getsize(p) > LIMIT:
+                raise SystemExit("%s is over 50 MB; not copying it to models/release" % p)
+            shutil.copyfile(p, os.path.join(rel, name))
+        print("release folder", rel, "<-", os.path.basename(src))
+
+
+if __name__ == "__main__":
+    main()

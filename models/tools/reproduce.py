@@ -1,0 +1,99 @@
+"""One command per released model, end to end: extract backbone, build data, train, export, evaluate.
+
+    nohup nice -n 15 /usr/bin/python3 models/tools/reproduce.py minilm-ce-v1      > models/build/logs/ce.log 2>&1 &
+    nohup nice -n 15 /usr/bin/python3 models/tools/reproduce.py minilm-colbert-v1 > models/build/logs/colbert.log 2>&1 &
+
+Every stage is skipped when its output exists and training resumes from its last checkpoint, so rerunning the same
+command after an interruption continues where it stopped. The ColBERT recipe distils from the cross-encoder, so it
+runs (or reuses) the cross-encoder recipe's training first. Seeds, sha256 fingerprints of every input and the
+evaluation numbers land in models/build/<id>/REPRODUCE.json.
+"""
+import json
+import os
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import minilm  # noqa: E402
+
+PY = sys.executable
+BUILD = os.path.join(minilm.MODELS_DIR, "build")
+DATA = os.path.join(BUILD, "data")
+
+RECIPES = {
+    "minilm-ce-v1": {
+        "kind": "ce",
+        "train": [os.path.join(HERE, "train_cross_encoder.py"), "--out", os.path.join(BUILD, "minilm-ce-v1"),
+                  "--seed", "42", "--groups", "8000"],
+        "export": ["--max-length", "512"],
+        "release": "int8",
+        "eval": ["bm25", "bi", "ce:{ckpt}@512", "onnx:{build}/minilm-ce-v1-fp32", "onnx:{build}/minilm-ce-v1-int8"],
+    },
+    "minilm-colbert-v1": {
+        "kind": "colbert",
+        "needs": "minilm-ce-v1",
+        "train": [os.path.join(HERE, "train_colbert.py"), "--out", os.path.join(BUILD, "minilm-colbert-v1"),
+                  "--seed", "43", "--queries", "8000", "--teacher", os.path.join(BUILD, "minilm-ce-v1", "best.pt")],
+        "export": [],
+        "release": "int8",
+        "eval": ["bm25", "maxsim0", "colbert:{ckpt}", "onnx:{build}/minilm-colbert-v1-int8"],
+    },
+}
+
+
+def log(*a):
+    print(time.strftime("%Y-%m-%d %H:%M:%S"), *a, flush=True)
+
+
+def run(cmd):
+    log("$", " ".join(cmd))
+    subprocess.run([PY] + cmd, check=True)
+
+
+def recipe(mid, evaluate=True):
+    r = RECIPES[mid]
+    if r.get("needs"):
+        recipe(r["needs"], evaluate=False)
+    out = os.path.join(BUILD, mid)
+    onnx_path, tok_path = minilm.extract_backbone()
+    if not os.path.exists(os.path.join(DATA, "fingerprints.json")):
+        run([os.path.join(HERE, "build_training_data.py"), "--out", DATA])
+    if not os.path.exists(os.path.join(out, "DONE")):
+        run(r["train"])
+    ckpt = os.path.join(out, "best.pt")
+    if not evaluate:
+        return
+    rel = os.path.join(minilm.MODELS_DIR, "release", mid)
+    if not os.path.exists(os.path.join(BUILD, mid + "-int8", "model.onnx")):
+        run([os.path.join(HERE, "export_release.py"), r["kind"], ckpt, "--id", mid, "--release", r["release"]]
+            + r["export"])
+    systems = [s.format(ckpt=ckpt, build=BUILD) for s in r["eval"]]
+    results_file = os.path.join(out, "eval.jsonl")
+    run([os.path.join(HERE, "evaluate.py")] + systems + ["--out", results_file])
+    results = [json.loads(l) for l in open(results_file)]
+    fp = json.load(open(os.path.join(DATA, "fingerprints.json")))
+    cfg = json.load(open(os.path.join(out, "config.json")))
+    files = {}
+    for folder in (rel, os.path.join(BUILD, mid + "-fp32"), os.path.join(BUILD, mid + "-int8")):
+        if os.path.isdir(folder):
+            for n in sorted(os.listdir(folder)):
+                files[os.path.relpath(os.path.join(folder, n), minilm.MODELS_DIR)] = minilm.sha256_file(
+                    os.path.join(folder, n))
+    rep = {"model": mid, "train_args": cfg["args"], "backbone": {
+        "jar": os.path.basename(minilm.JARS["fp32"][0]), "onnx_sha256": minilm.sha256_file(onnx_path),
+        "tokenizer_sha256": minilm.sha256_file(tok_path)}, "data": fp, "outputs_sha256": files,
+        "evaluation": results, "time": time.strftime("%Y-%m-%d %H:%M:%S")}
+    with open(os.path.join(out, "REPRODUCE.json"), "w") as f:
+        json.dump(rep, f, indent=2)
+    if os.path.isdir(rel):
+        with open(os.path.join(rel, "REPRODUCE.json"), "w") as f:
+            json.dump(rep, f, indent=2)
+    log("done", mid)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2 or sys.argv[1] not in RECIPES:
+        raise SystemExit("usage: reproduce.py {%s}" % "|".join(RECIPES))
+    recipe(sys.argv[1])

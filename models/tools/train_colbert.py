@@ -1,0 +1,240 @@
+"""Fine-tunes the MiniLM-L6 ColBERT-style encoder (resumable; rerun the same command to continue).
+
+    nohup nice -n 15 /usr/bin/python3 models/tools/train_colbert.py --out models/build/minilm-colbert-v1 \
+        [--teacher models/build/minilm-ce-v1/best.pt] &
+
+Model: all-MiniLM-L6-v2 + linear projection 384 -> 128 (no bias, orthonormal init), markers [unused0]/[unused1],
+queries padded with [MASK] to 32 (see colbert_encoding.py). All transformer layers train; of the word embeddings only
+the rows of the two markers and [MASK] do (they are nearly untrained in the backbone).
+Per step: B queries, each with its positive and n-1 hard negatives (BM25- and bi-encoder-mined). Loss =
+softmax cross-entropy of each query over all B*n documents of the step (its own hard negatives + in-batch
+negatives) on MaxSim scores / temperature, + lambda * KL(teacher || student) over the query's own n documents, the
+teacher being our fine-tuned cross-encoder when --teacher is given (ColBERTv2-style distillation), else the
+bi-encoder cosine * 20.
+"""
+import argparse
+import json
+import os
+import random
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import colbert_encoding  # noqa: E402
+import minilm  # noqa: E402
+import trainlib  # noqa: E402
+import wordpiece  # noqa: E402
+from train_cross_encoder import make_group  # noqa: E402
+
+DEFAULT_WEIGHTS = {"msmarco": 3.0, "toy": 2.0, "scifact": 2.0, "nfcorpus": 0.6, "wikiqa": 1.0, "trecqa": 3.0}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data", default=os.path.join(minilm.MODELS_DIR, "build", "data"))
+    ap.add_argument("--out", default=os.path.join(minilm.MODELS_DIR, "build", "minilm-colbert-v1"))
+    ap.add_argument("--teacher", default=None, help="cross-encoder checkpoint used as distillation teacher")
+    ap.add_argument("--seed", type=int, default=43)
+    ap.add_argument("--dim", type=int, default=128)
+    ap.add_argument("--queries", type=int, default=8000, help="total training queries (groups)")
+    ap.add_argument("--batch", type=int, default=8, help="queries per step")
+    ap.add_argument("--group-size", type=int, default=4, help="docs per query: 1 positive + hard negatives")
+    ap.add_argument("--lr", type=float, default=3e-5)
+    ap.add_argument("--head-lr", type=float, default=5e-4)
+    ap.add_argument("--warmup", type=int, default=60)
+    ap.add_argument("--temperature", type=float, default=1.0)
+    ap.add_argument("--distill", type=float, default=1.0)
+    ap.add_argument("--doc-len", type=int, default=180)
+    ap.add_argument("--val-doc-len", type=int, default=180)
+    ap.add_argument("--val-every", type=int, default=2000, help="queries")
+    ap.add_argument("--ckpt-minutes", type=float, default=5.0)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--val-limit", type=int, default=0, help="cap queries per validation set (smoke tests)")
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    os.makedirs(args.out, exist_ok=True)
+    log = trainlib.Logger(os.path.join(args.out, "train.log"))
+    groups = trainlib.load_groups(os.path.join(args.data, "train_groups.jsonl"))
+    val = trainlib.load_val(args.data)
+    if args.val_limit:
+        val = {k: v[: args.val_limit] for k, v in val.items()}
+    sched = trainlib.schedule(groups, DEFAULT_WEIGHTS, args.queries, args.seed)
+    onnx_path, tok_path = minilm.extract_backbone()
+    tok = wordpiece.WordPieceTokenizer(tok_path)
+    manifest = {"query_marker": "[unused0]", "document_marker": "[unused1]", "query_max_length": 32,
+                "document_max_length": args.doc_len, "query_augmentation": True, "skiplist": "punctuation",
+                "normalize": True, "dimension": args.dim}
+    enc = colbert_encoding.ColbertEncoding.from_manifest(tok, manifest)
+
+    torch.manual_seed(args.seed)
+    model = minilm.ColBERT(minilm.load_minilm(onnx_path, dropout=0.1), dim=args.dim, seed=args.seed)
+    emb = model.bert.embeddings.word_embeddings.weight
+    rows = torch.zeros(emb.shape[0], 1)
+    for t in ("[unused0]", "[unused1]", "[MASK]"):
+        rows[tok.vocab[t]] = 1.0
+    emb.register_hook(lambda g: g * rows)
+    with torch.no_grad():  # start the markers from [CLS]'s scale so they are not drowned by position embeddings
+        for t in ("[unused0]", "[unused1]"):
+            emb[tok.vocab[t]] *= emb[tok.vocab["[CLS]"]].norm() / emb[tok.vocab[t]].norm()
+
+    teacher = None
+    if args.teacher:
+        teacher = minilm.CrossEncoder(minilm.load_minilm(onnx_path, dropout=0.0), 1)
+        teacher.load_state_dict(torch.load(args.teacher, map_location="cpu")["model"])
+        teacher.eval()
+
+    nodecay = lambda n: n.endswith("bias") or "norm" in n.lower()  # noqa: E731
+    named = [(n, p) for n, p in model.named_parameters() if n != "bert.embeddings.word_embeddings.weight"]
+    params = [
+        {"params": [p for n, p in named if n.startswith("bert.") and not nodecay(n)], "lr": args.lr,
+         "weight_decay": 0.01},
+        {"params": [p for n, p in named if n.startswith("bert.") and nodecay(n)], "lr": args.lr, "weight_decay": 0.0},
+        {"params": [p for n, p in named if not n.startswith("bert.")], "lr": args.head_lr, "weight_decay": 0.0},
+        {"params": [emb], "lr": args.head_lr, "weight_decay": 0.0},
+    ]
+    base_lrs = [g["lr"] for g in params]
+    opt = torch.optim.AdamW(params, lr=args.lr)
+    total_steps = args.queries // args.batch
+    ckpt_path = os.path.join(args.out, "last.pt")
+    state = {"query": 0, "history": [], "best": None}
+    if os.path.exists(ckpt_path):
+        ck = torch.load(ckpt_path)
+        model.load_state_dict(ck["model"])
+        opt.load_state_dict(ck["opt"])
+        state = ck["state"]
+        trainlib.set_rng_state(ck["rng"])
+        log("resumed at query", state["query"])
+    else:
+        with open(os.path.join(args.out, "config.json"), "w") as f:
+            json.dump({"args": vars(args), "weights": DEFAULT_WEIGHTS, "manifest": manifest,
+                       "teacher_sha256": minilm.sha256_file(args.teacher) if args.teacher else None,
+                       "data_fingerprints": json.load(open(os.path.join(args.data, "fingerprints.json")))}, f,
+                      indent=2)
+        log("start", json.dumps(vars(args)))
+
+    def save(tag="last"):
+        trainlib.save_atomic({"model": model.state_dict(), "opt": opt.state_dict(), "state": state,
+                              "rng": trainlib.rng_state(), "args": vars(args)}, os.path.join(args.out, tag + ".pt"))
+
+    def encode(batch_enc):
+        ids, mask = colbert_encoding.pad([e[0] for e in batch_enc], [e[1] for e in batch_enc])
+        ids, mask = torch.from_numpy(ids), torch.from_numpy(mask)
+        h = F.normalize(model(ids, mask, torch.zeros_like(ids)), dim=-1)
+        return h
+
+    def scores(qh, q_enc, dh, d_enc):
+        """qh [B, 32, d], dh [N, L, d] -> MaxSim [B, N] with padding and skiplist masked out of the max."""
+        keep = torch.zeros(dh.shape[0], dh.shape[1], dtype=torch.bool)
+        for j, e in enumerate(d_enc):
+            keep[j, : len(e[2])] = torch.tensor(e[2])
+        sim = torch.einsum("bqd,nld->bnql", qh, dh)
+        sim = sim.masked_fill(~keep[None, :, None, :], -1e4)
+        qmask = torch.zeros(qh.shape[0], qh.shape[1])
+        for i, e in enumerate(q_enc):
+            qmask[i, : len(e[0])] = 1.0
+        return (sim.max(dim=-1).values * qmask[:, None, :]).sum(-1)
+
+    def score_fn(doc_len):
+        e2 = colbert_encoding.ColbertEncoding.from_manifest(tok, {**manifest, "document_max_length": doc_len})
+
+        def f(q, texts):
+            with torch.no_grad():
+                qe = [e2.query(q)]
+                qh = encode(qe)
+                out = []
+                de_all = [e2.document(t) for t in texts]
+                for k in range(0, len(texts), 16):
+                    de = de_all[k: k + 16]
+                    out += scores(qh, qe, encode(de), de)[0].tolist()
+            return out
+        return f
+
+    def validate():
+        model.eval()
+        t0 = time.time()
+        out = {name: trainlib.rerank_val(score_fn(args.val_doc_len), items)[0] for name, items in val.items()}
+        model.train()
+        out["mean"] = float(np.mean([out[k] for k in val]))
+        log("validation at query %d: %s (%.0fs)" % (state["query"], json.dumps({k: round(v, 4) for k, v in
+                                                                              out.items()}), time.time() - t0))
+        state["history"].append({"query": state["query"], **out})
+        if state["best"] is None or out["mean"] > state["best"]["mean"]:
+            state["best"] = {"query": state["query"], **out}
+            torch.save({"model": model.state_dict(), "query": state["query"], "val": out},
+                       os.path.join(args.out, "best.pt"))
+            log("new best")
+
+    if state["query"] == 0 and not state["history"]:
+        validate()  # zero-shot starting point (random orthonormal projection)
+        save()
+    model.train()
+    last_ckpt = time.time()
+    t_start, q_start = time.time(), state["query"]
+    run_loss, run_n = 0.0, 0
+    while state["query"] < args.queries:
+        step = state["query"] // args.batch
+        f = trainlib.lr_factor(step, args.warmup, total_steps)
+        for pg, base in zip(opt.param_groups, base_lrs):
+            pg["lr"] = base * f
+        q_enc, d_enc, teach, offs = [], [], [], []
+        for a in range(args.batch):
+            gi = state["query"] + a
+            if gi >= args.queries:
+                break
+            g = groups[sched[gi]]
+            rng = random.Random(args.seed * 1000003 + gi)
+            texts, bi = make_group(g, args.group_size, rng)
+            offs.append((len(d_enc), len(texts)))
+            q_enc.append(enc.query(g["q"]))
+            d_enc += [enc.document(t) for t in texts]
+            if teacher is not None:
+                pe = [tok.encode_pair(g["q"], t, 192) for t in texts]
+                ids, mask, tt = wordpiece.pad_batch([e[0] for e in pe], [e[1] for e in pe])
+                with torch.no_grad():
+                    teach.append(teacher(torch.from_numpy(ids), torch.from_numpy(mask), torch.from_numpy(tt))[:, 0])
+            else:
+                teach.append(torch.tensor(bi) * 20.0)
+        B = len(q_enc)
+        qh = encode(q_enc)
+        dh = encode(d_enc)
+        s = scores(qh, q_enc, dh, d_enc) / args.temperature
+        target = torch.tensor([o for o, _ in offs])
+        loss = F.cross_entropy(s, target)
+        if args.distill > 0:
+            kl = 0.0
+            for i, (o, k) in enumerate(offs):
+                t = torch.softmax(teach[i].float(), dim=-1)
+                kl = kl + F.kl_div(torch.log_softmax(s[i, o:o + k], dim=-1), t, reduction="sum")
+            loss = loss + args.distill * kl / B
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        run_loss += float(loss)
+        run_n += 1
+        state["query"] = min(args.queries, state["query"] + args.batch)
+        if state["query"] % 200 == 0:
+            rate = (state["query"] - q_start) / max(1e-9, time.time() - t_start)
+            log("query %d/%d loss %.4f lr %.2e | %.2f queries/s, eta %.0f min" % (
+                state["query"], args.queries, run_loss / max(1, run_n), opt.param_groups[0]["lr"], rate,
+                (args.queries - state["query"]) / max(rate, 1e-9) / 60))
+            run_loss, run_n = 0.0, 0
+        if state["query"] % args.val_every == 0 or state["query"] >= args.queries:
+            validate()
+            save()
+            last_ckpt = time.time()
+        elif time.time() - last_ckpt > args.ckpt_minutes * 60:
+            save()
+            last_ckpt = time.time()
+    save()
+    log("finished; best", json.dumps(state["best"]))
+    with open(os.path.join(args.out, "DONE"), "w") as f:
+        json.dump(state["best"], f)
+
+
+if __name__ == "__main__":
+    main()
