@@ -6,6 +6,7 @@
 # The node refuses to run as root, so as root it runs as the unprivileged user 'rescore' (created if missing).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD_DIR=${BUILD_DIR:-$ROOT/target}
 source "$ROOT/scripts/env.sh"
 OS_VERSION=3.8.0
 NODE_USER=rescore
@@ -19,7 +20,7 @@ as_node_user() {
 }
 
 distribution() {
-  local cache="$ROOT/target/distribution"
+  local cache="$BUILD_DIR/distribution"
   local zip="$cache/opensearch-$OS_VERSION.zip"
   if [ ! -f "$zip" ]; then
     mkdir -p "$cache"
@@ -33,7 +34,7 @@ distribution() {
 start() {
   local dir=$1 port=$2; shift 2
   local plugin_zip
-  plugin_zip=$(ls "$ROOT"/target/neural-rescore-*.zip 2>/dev/null | head -1)
+  plugin_zip=$(ls "$BUILD_DIR"/neural-rescore-*.zip 2>/dev/null | head -1)
   [ -n "$plugin_zip" ] || { echo "error: no plugin zip in target/; run 'mvn package' first" >&2; exit 1; }
   stop "$dir"
   rm -rf "$dir"

@@ -4,11 +4,12 @@
 # and stops the node afterwards, also when a test fails. Expects target/neural-rescore-*.zip (mvn package).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD_DIR=${BUILD_DIR:-$ROOT/target}
 source "$ROOT/scripts/env.sh"
 PORT=${INTEG_HTTP_PORT:-9400}
-NODE_DIR="$ROOT/target/integ-node"
+NODE_DIR="$BUILD_DIR/integ-node"
 trap '"$ROOT/integ-tests/node.sh" stop "$NODE_DIR"' EXIT
 "$ROOT/integ-tests/node.sh" start "$NODE_DIR" "$PORT" "$ROOT"/models/test/*/
 cd "$ROOT"
-mvn -B -q -Pinteg verify -Dtests.rest.cluster="127.0.0.1:$PORT" -Dtests.clustername=neural-rescore-test "$@"
+mvn -B -q -Pinteg verify -Dbuild.dir="$BUILD_DIR" -Dtests.rest.cluster="127.0.0.1:$PORT" -Dtests.clustername=neural-rescore-test "$@"
 echo "integ tests passed against a real node"
