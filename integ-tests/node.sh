@@ -32,7 +32,9 @@ distribution() {
 }
 
 start() {
-  local dir=$1 port=$2; shift 2
+  local dir port=$2
+  dir=$(mkdir -p "$1" && cd "$1" && pwd)
+  shift 2
   local plugin_zip
   plugin_zip=$(ls "$BUILD_DIR"/neural-rescore-*.zip 2>/dev/null | head -1)
   [ -n "$plugin_zip" ] || { echo "error: no plugin zip in target/; run 'mvn package' first" >&2; exit 1; }

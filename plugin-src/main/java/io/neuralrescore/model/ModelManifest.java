@@ -38,7 +38,7 @@ public final class ModelManifest {
                     return p;
                 }
             }
-            throw new IllegalArgumentException("pooling must be one of [mean, cls, none], got [" + v + "]");
+            throw new IllegalArgumentException("[pooling] must be one of [mean, cls, none], got [" + v + "]");
         }
     }
 
@@ -155,7 +155,8 @@ public final class ModelManifest {
                 .createParser(NamedXContentRegistry.EMPTY, DeprecationHandler.THROW_UNSUPPORTED_OPERATION, json)
         ) {
             map = parser.map();
-        } catch (RuntimeException e) {
+        } catch (IOException | RuntimeException e) {
+            // Jackson reports malformed JSON as an IOException; either way the message names the model
             throw error(id, "is not valid JSON: " + e.getMessage());
         }
         return new ModelManifest(id, new LinkedHashMap<>(map));
@@ -238,7 +239,9 @@ public final class ModelManifest {
                     }
                     Object name = e.getValue();
                     if (name != null && name instanceof String == false) {
-                        throw error(id, "[inputs." + key + "] must be a string or null");
+                        // only token_type_ids may be null (graphs without that input)
+                        String allowed = key.equals("token_type_ids") ? "a string or null" : "a string";
+                        throw error(id, "[inputs." + key + "] must be " + allowed + ", got [" + name + "]");
                     }
                     if (name == null && key.equals("token_type_ids") == false) {
                         throw error(id, "[inputs." + key + "] must not be null");
@@ -253,8 +256,9 @@ public final class ModelManifest {
     }
 
     private static Pooling parsePooling(String id, Map<String, Object> map) {
+        String value = stringValue(id, map, "pooling", "mean"); // its own error already names the model
         try {
-            return Pooling.fromString(stringValue(id, map, "pooling", "mean"));
+            return Pooling.fromString(value);
         } catch (IllegalArgumentException e) {
             throw error(id, e.getMessage());
         }

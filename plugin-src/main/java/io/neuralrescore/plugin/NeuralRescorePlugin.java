@@ -20,7 +20,11 @@ import org.opensearch.core.common.io.stream.NamedWriteableRegistry;
 import org.opensearch.core.xcontent.NamedXContentRegistry;
 import org.opensearch.env.Environment;
 import org.opensearch.env.NodeEnvironment;
+import org.opensearch.index.mapper.Mapper;
+import org.opensearch.ingest.Processor;
 import org.opensearch.plugins.ActionPlugin;
+import org.opensearch.plugins.IngestPlugin;
+import org.opensearch.plugins.MapperPlugin;
 import org.opensearch.plugins.Plugin;
 import org.opensearch.plugins.SearchPlugin;
 import org.opensearch.repositories.RepositoriesService;
@@ -38,23 +42,28 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Supplier;
 
+import io.neuralrescore.ingest.EncodingProcessor;
+import io.neuralrescore.mapper.MultiVectorFieldMapper;
 import io.neuralrescore.model.ModelLease;
 import io.neuralrescore.model.ModelRegistry;
 import io.neuralrescore.model.onnx.BatchLimits;
 import io.neuralrescore.model.onnx.InferenceRunner;
 import io.neuralrescore.model.onnx.OnnxModelLoader;
 import io.neuralrescore.model.onnx.OnnxOptions;
+import io.neuralrescore.query.LateInteractionQueryBuilder;
 import io.neuralrescore.rescore.CrossEncoderRescorerBuilder;
+import io.neuralrescore.rescore.LateInteractionRescorerBuilder;
 import io.neuralrescore.rescore.TextEmbeddingRescorerBuilder;
 import io.neuralrescore.rest.RestModelsAction;
 import io.neuralrescore.settings.RescoreSettings;
 import io.neuralrescore.stats.RescoreStats;
 import io.neuralrescore.transport.DroppedHitsActionFilter;
 
-/** Registers the plugin's rescorers, settings, thread pool, search filter and REST endpoints. */
-public class NeuralRescorePlugin extends Plugin implements SearchPlugin, ActionPlugin {
+/** Registers the plugin's rescorers, field type, ingest processors, settings, thread pool, search filter and REST endpoints. */
+public class NeuralRescorePlugin extends Plugin implements SearchPlugin, ActionPlugin, MapperPlugin, IngestPlugin {
     private static final Logger logger = LogManager.getLogger(NeuralRescorePlugin.class);
 
     /** Folder name of the plugin once installed; models shipped in the zip live in its {@code models/}. */
@@ -147,7 +156,38 @@ public class NeuralRescorePlugin extends Plugin implements SearchPlugin, ActionP
                 new ParseField(TextEmbeddingRescorerBuilder.NAME),
                 in -> new TextEmbeddingRescorerBuilder(in, registry()),
                 parser -> TextEmbeddingRescorerBuilder.fromXContent(parser, registry())
+            ),
+            new RescorerSpec<>(
+                new ParseField(LateInteractionRescorerBuilder.NAME),
+                in -> new LateInteractionRescorerBuilder(in, registry()),
+                parser -> LateInteractionRescorerBuilder.fromXContent(parser, registry())
             )
+        );
+    }
+
+    @Override
+    public List<QuerySpec<?>> getQueries() {
+        return List.of(
+            new QuerySpec<>(
+                LateInteractionQueryBuilder.NAME,
+                in -> new LateInteractionQueryBuilder(in, registry()),
+                parser -> LateInteractionQueryBuilder.fromXContent(parser, registry())
+            )
+        );
+    }
+
+    @Override
+    public Map<String, Mapper.TypeParser> getMappers() {
+        return Map.of(MultiVectorFieldMapper.CONTENT_TYPE, MultiVectorFieldMapper.PARSER);
+    }
+
+    @Override
+    public Map<String, Processor.Factory> getProcessors(Processor.Parameters parameters) {
+        return Map.of(
+            EncodingProcessor.LATE_INTERACTION,
+            new EncodingProcessor.Factory(EncodingProcessor.LATE_INTERACTION, this::registry),
+            EncodingProcessor.TEXT_EMBEDDING,
+            new EncodingProcessor.Factory(EncodingProcessor.TEXT_EMBEDDING, this::registry)
         );
     }
 

@@ -3,13 +3,11 @@
  */
 package io.neuralrescore.rescore;
 
-import org.apache.lucene.util.SetOnce;
 import org.opensearch.core.common.io.stream.StreamInput;
 import org.opensearch.core.common.io.stream.StreamOutput;
 import org.opensearch.core.xcontent.ConstructingObjectParser;
 import org.opensearch.core.xcontent.XContentParser;
 import org.opensearch.index.query.QueryRewriteContext;
-import org.opensearch.threadpool.ThreadPool;
 
 import java.io.IOException;
 import java.util.Arrays;
@@ -104,21 +102,12 @@ public final class TextEmbeddingRescorerBuilder extends TextModelRescorerBuilder
             float[] v = pendingVector.get();
             return v == null ? this : new TextEmbeddingRescorerBuilder(this, v, null);
         }
-        if (ctx.convertToCoordinatorContext() == null || registry == null) {
+        if (CoordinatorEncoding.onCoordinator(ctx) == false || registry == null) {
             return this; // shards embed the query themselves in innerBuildContext
         }
         ModelManifest manifest = registry.requireType(model, modelType(), name());
         int maxLength = effectiveMaxLength(manifest);
-        SetOnce<float[]> result = new SetOnce<>();
-        ctx.registerAsyncAction((client, listener) -> client.threadPool().executor(ThreadPool.Names.GENERIC).execute(() -> {
-            try {
-                result.set(embedQuery(maxLength));
-                listener.onResponse(null);
-            } catch (Exception e) {
-                listener.onFailure(e);
-            }
-        }));
-        return new TextEmbeddingRescorerBuilder(this, null, result::get);
+        return new TextEmbeddingRescorerBuilder(this, null, CoordinatorEncoding.register(ctx, () -> embedQuery(maxLength)));
     }
 
     private float[] embedQuery(int maxLength) {

@@ -8,12 +8,9 @@ import org.opensearch.core.common.io.stream.StreamInput;
 import org.opensearch.core.common.io.stream.StreamOutput;
 import org.opensearch.core.xcontent.ConstructingObjectParser;
 import org.opensearch.core.xcontent.XContentBuilder;
-import org.opensearch.core.xcontent.XContentParseException;
-import org.opensearch.core.xcontent.XContentParser;
 import org.opensearch.index.mapper.MappedFieldType;
 import org.opensearch.index.query.QueryShardContext;
 import org.opensearch.search.rescore.RescoreContext;
-import org.opensearch.search.rescore.RescorerBuilder;
 
 import java.io.IOException;
 import java.util.List;
@@ -24,7 +21,6 @@ import io.neuralrescore.model.ModelManifest;
 import io.neuralrescore.model.ModelRegistry;
 import io.neuralrescore.model.ModelType;
 import io.neuralrescore.scoring.Normalization;
-import io.neuralrescore.scoring.ScoreMode;
 
 import static org.opensearch.core.xcontent.ConstructingObjectParser.constructorArg;
 
@@ -33,38 +29,24 @@ import static org.opensearch.core.xcontent.ConstructingObjectParser.constructorA
  * source fields to read, and how the model score combines with the first-pass score. Subclasses say which model
  * type they need and how a window of texts is scored.
  */
-public abstract class TextModelRescorerBuilder<RB extends TextModelRescorerBuilder<RB>> extends RescorerBuilder<RB> {
-    public static final ParseField MODEL_FIELD = new ParseField("model");
+public abstract class TextModelRescorerBuilder<RB extends TextModelRescorerBuilder<RB>> extends ModelRescorerBuilder<RB> {
     public static final ParseField QUERY_TEXT_FIELD = new ParseField("query_text");
     public static final ParseField FIELDS_FIELD = new ParseField("fields");
     public static final ParseField MAX_LENGTH_FIELD = new ParseField("max_length");
-    public static final ParseField SCORE_MODE_FIELD = new ParseField("score_mode");
-    public static final ParseField QUERY_WEIGHT_FIELD = new ParseField("query_weight");
-    public static final ParseField RESCORE_WEIGHT_FIELD = new ParseField("rescore_weight");
     public static final ParseField NORMALIZE_FIELD = new ParseField("normalize");
-    public static final ParseField MIN_SCORE_FIELD = new ParseField("min_score");
 
-    public static final ScoreMode DEFAULT_SCORE_MODE = ScoreMode.REPLACE;
-    public static final float DEFAULT_QUERY_WEIGHT = 1.0f;
-    public static final float DEFAULT_RESCORE_WEIGHT = 1.0f;
     public static final Normalization DEFAULT_NORMALIZE = Normalization.NONE;
 
     /** Field types whose source values are text a model can read. */
     static final Set<String> TEXT_FIELD_TYPES = Set.of("text", "match_only_text", "keyword", "wildcard");
 
-    protected final String model;
     protected final String queryText;
     protected final List<String> fields;
     protected Integer maxLength;
-    protected ScoreMode scoreMode = DEFAULT_SCORE_MODE;
-    protected float queryWeight = DEFAULT_QUERY_WEIGHT;
-    protected float rescoreWeight = DEFAULT_RESCORE_WEIGHT;
     protected Normalization normalize = DEFAULT_NORMALIZE;
-    protected Float minScore;
-    /** Node services; absent in builders made by tests of serialization only. */
-    protected final ModelRegistry registry;
 
     protected TextModelRescorerBuilder(String model, String queryText, List<String> fields, ModelRegistry registry) {
+        super(model, registry);
         if (model == null || model.isBlank()) {
             throw new IllegalArgumentException("[" + name() + "] requires a non-empty [model]");
         }
@@ -79,108 +61,46 @@ public abstract class TextModelRescorerBuilder<RB extends TextModelRescorerBuild
                 throw new IllegalArgumentException("[" + name() + "] [fields] must not contain empty field names");
             }
         }
-        this.model = model;
         this.queryText = queryText;
         this.fields = List.copyOf(fields);
-        this.registry = registry;
     }
 
     protected TextModelRescorerBuilder(StreamInput in, ModelRegistry registry) throws IOException {
-        super(in);
-        this.model = in.readString();
+        super(in, registry);
         this.queryText = in.readString();
         this.fields = in.readStringList();
         this.maxLength = in.readOptionalVInt();
-        this.scoreMode = in.readEnum(ScoreMode.class);
-        this.queryWeight = in.readFloat();
-        this.rescoreWeight = in.readFloat();
         this.normalize = in.readEnum(Normalization.class);
-        this.minScore = in.readOptionalFloat();
-        this.registry = registry;
     }
 
     /** Copies every clause option of {@code other}; subclasses use it to build rewritten copies. */
     protected TextModelRescorerBuilder(TextModelRescorerBuilder<?> other) {
-        this.windowSize = other.windowSize;
-        this.model = other.model;
+        super(other);
         this.queryText = other.queryText;
         this.fields = other.fields;
         this.maxLength = other.maxLength;
-        this.scoreMode = other.scoreMode;
-        this.queryWeight = other.queryWeight;
-        this.rescoreWeight = other.rescoreWeight;
         this.normalize = other.normalize;
-        this.minScore = other.minScore;
-        this.registry = other.registry;
     }
 
-    /** Declares every shared field on a subclass's parser; the constructor args are model, query_text, fields. */
-    @SuppressWarnings("unchecked")
+    /** Declares every field on a subclass's parser; the constructor args are model, query_text, fields. */
     protected static <B extends TextModelRescorerBuilder<B>> void declareFields(ConstructingObjectParser<B, ModelRegistry> parser) {
         parser.declareString(constructorArg(), MODEL_FIELD);
         parser.declareString(constructorArg(), QUERY_TEXT_FIELD);
         parser.declareStringArray(constructorArg(), FIELDS_FIELD);
         parser.declareInt(TextModelRescorerBuilder::maxLength, MAX_LENGTH_FIELD);
-        parser.declareString((b, v) -> b.scoreMode(b.clauseValue(() -> ScoreMode.fromString(v))), SCORE_MODE_FIELD);
-        parser.declareFloat(TextModelRescorerBuilder::queryWeight, QUERY_WEIGHT_FIELD);
-        parser.declareFloat(TextModelRescorerBuilder::rescoreWeight, RESCORE_WEIGHT_FIELD);
         parser.declareString((b, v) -> b.normalize(b.clauseValue(() -> Normalization.fromString(v))), NORMALIZE_FIELD);
-        parser.declareFloat(TextModelRescorerBuilder::minScore, MIN_SCORE_FIELD);
+        declareCombination(parser);
     }
-
-    /**
-     * Parses with {@code parser}, surfacing our own validation message instead of the parser's generic
-     * "Failed to build" wrapper, so a 400 says what is wrong.
-     */
-    protected static <B> B parse(
-        ConstructingObjectParser<B, ModelRegistry> parser,
-        String clause,
-        XContentParser xContent,
-        ModelRegistry registry
-    ) {
-        try {
-            return parser.apply(xContent, registry);
-        } catch (XContentParseException e) {
-            for (Throwable t = e.getCause(); t != null; t = t.getCause()) {
-                if (t instanceof IllegalArgumentException iae && String.valueOf(iae.getMessage()).startsWith("[" + clause + "]")) {
-                    throw iae;
-                }
-            }
-            throw e;
-        }
-    }
-
-    /** Runs a value parser, prefixing its error with the clause name so the 400 names the clause. */
-    protected <T> T clauseValue(java.util.function.Supplier<T> parse) {
-        try {
-            return parse.get();
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("[" + name() + "] " + e.getMessage(), e);
-        }
-    }
-
-    /** Clause name, as registered. */
-    public abstract String name();
 
     /** Model type the clause needs. */
     protected abstract ModelType modelType();
 
     @Override
-    public String getWriteableName() {
-        return name();
-    }
-
-    @Override
-    protected final void doWriteTo(StreamOutput out) throws IOException {
-        out.writeString(model);
+    protected final void doWriteClause(StreamOutput out) throws IOException {
         out.writeString(queryText);
         out.writeStringCollection(fields);
         out.writeOptionalVInt(maxLength);
-        out.writeEnum(scoreMode);
-        out.writeFloat(queryWeight);
-        out.writeFloat(rescoreWeight);
         out.writeEnum(normalize);
-        out.writeOptionalFloat(minScore);
         doWriteExtra(out);
     }
 
@@ -188,22 +108,13 @@ public abstract class TextModelRescorerBuilder<RB extends TextModelRescorerBuild
     protected void doWriteExtra(StreamOutput out) throws IOException {}
 
     @Override
-    protected final void doXContent(XContentBuilder builder, Params params) throws IOException {
-        builder.startObject(name());
-        builder.field(MODEL_FIELD.getPreferredName(), model);
+    protected final void doXContentClause(XContentBuilder builder, Params params) throws IOException {
         builder.field(QUERY_TEXT_FIELD.getPreferredName(), queryText);
         builder.field(FIELDS_FIELD.getPreferredName(), fields);
         if (maxLength != null) {
             builder.field(MAX_LENGTH_FIELD.getPreferredName(), maxLength);
         }
-        builder.field(SCORE_MODE_FIELD.getPreferredName(), scoreMode.jsonName());
-        builder.field(QUERY_WEIGHT_FIELD.getPreferredName(), queryWeight);
-        builder.field(RESCORE_WEIGHT_FIELD.getPreferredName(), rescoreWeight);
         builder.field(NORMALIZE_FIELD.getPreferredName(), normalize.jsonName());
-        if (minScore != null) {
-            builder.field(MIN_SCORE_FIELD.getPreferredName(), minScore);
-        }
-        builder.endObject();
     }
 
     @SuppressWarnings("unchecked")
@@ -216,46 +127,9 @@ public abstract class TextModelRescorerBuilder<RB extends TextModelRescorerBuild
     }
 
     @SuppressWarnings("unchecked")
-    public RB scoreMode(ScoreMode scoreMode) {
-        this.scoreMode = Objects.requireNonNull(scoreMode);
-        return (RB) this;
-    }
-
-    @SuppressWarnings("unchecked")
-    public RB queryWeight(float queryWeight) {
-        checkFinite("query_weight", queryWeight);
-        this.queryWeight = queryWeight;
-        return (RB) this;
-    }
-
-    @SuppressWarnings("unchecked")
-    public RB rescoreWeight(float rescoreWeight) {
-        checkFinite("rescore_weight", rescoreWeight);
-        this.rescoreWeight = rescoreWeight;
-        return (RB) this;
-    }
-
-    @SuppressWarnings("unchecked")
     public RB normalize(Normalization normalize) {
         this.normalize = Objects.requireNonNull(normalize);
         return (RB) this;
-    }
-
-    @SuppressWarnings("unchecked")
-    public RB minScore(float minScore) {
-        checkFinite("min_score", minScore);
-        this.minScore = minScore;
-        return (RB) this;
-    }
-
-    private void checkFinite(String field, float value) {
-        if (Float.isFinite(value) == false) {
-            throw new IllegalArgumentException("[" + name() + "] [" + field + "] must be a finite number, got [" + value + "]");
-        }
-    }
-
-    public String model() {
-        return model;
     }
 
     public String queryText() {
@@ -270,31 +144,8 @@ public abstract class TextModelRescorerBuilder<RB extends TextModelRescorerBuild
         return maxLength;
     }
 
-    public ScoreMode scoreMode() {
-        return scoreMode;
-    }
-
-    public float queryWeight() {
-        return queryWeight;
-    }
-
-    public float rescoreWeight() {
-        return rescoreWeight;
-    }
-
     public Normalization normalize() {
         return normalize;
-    }
-
-    public Float minScore() {
-        return minScore;
-    }
-
-    protected ModelRegistry registry() {
-        if (registry == null) {
-            throw new IllegalStateException("[" + name() + "] was built without the plugin's model registry");
-        }
-        return registry;
     }
 
     /** Validates model and fields against this shard, then builds the shard's context. */
@@ -367,19 +218,14 @@ public abstract class TextModelRescorerBuilder<RB extends TextModelRescorerBuild
             return false;
         }
         TextModelRescorerBuilder<?> other = (TextModelRescorerBuilder<?>) obj;
-        return Objects.equals(model, other.model)
-            && Objects.equals(queryText, other.queryText)
+        return Objects.equals(queryText, other.queryText)
             && Objects.equals(fields, other.fields)
             && Objects.equals(maxLength, other.maxLength)
-            && scoreMode == other.scoreMode
-            && queryWeight == other.queryWeight
-            && rescoreWeight == other.rescoreWeight
-            && normalize == other.normalize
-            && Objects.equals(minScore, other.minScore);
+            && normalize == other.normalize;
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(super.hashCode(), model, queryText, fields, maxLength, scoreMode, queryWeight, rescoreWeight, normalize, minScore);
+        return Objects.hash(super.hashCode(), queryText, fields, maxLength, normalize);
     }
 }

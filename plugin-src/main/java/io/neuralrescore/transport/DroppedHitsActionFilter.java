@@ -23,7 +23,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import io.neuralrescore.rescore.NeuralRescorer;
-import io.neuralrescore.rescore.TextModelRescorerBuilder;
+import io.neuralrescore.rescore.ModelRescorerBuilder;
 
 /**
  * Removes hits that a rescore clause's {@code min_score} dropped. A rescorer must return at least one hit and keep
@@ -64,18 +64,12 @@ public final class DroppedHitsActionFilter implements ActionFilter {
             return false;
         }
         for (RescorerBuilder<?> rescorer : search.source().rescores()) {
-            if (rescorer instanceof TextModelRescorerBuilder<?> text && text.minScore() != null) {
-                return true;
-            }
-            if (rescorer instanceof DropsHits) {
+            if (rescorer instanceof ModelRescorerBuilder<?> clause && clause.minScore() != null) {
                 return true;
             }
         }
         return false;
     }
-
-    /** Marker for other clauses of this plugin that drop hits the same way. */
-    public interface DropsHits {}
 
     static SearchResponse withoutDropped(SearchResponse response) {
         SearchHits hits = response.getHits();

@@ -43,16 +43,38 @@ public final class OnnxModelLoader implements ModelLoader {
             session.close();
             throw e;
         }
+        try {
+            return build(manifest, folder, session, tokenizer);
+        } catch (IOException | RuntimeException e) {
+            session.close();
+            tokenizer.close();
+            throw e;
+        }
+    }
+
+    private LoadedModel build(ModelManifest manifest, Path folder, OnnxSession session, TextTokenizer tokenizer) throws IOException {
         return switch (manifest.type()) {
             case CROSS_ENCODER -> new OnnxCrossEncoder(manifest, session, tokenizer, runner);
             case BI_ENCODER -> new OnnxTextEmbedder(manifest, session, tokenizer, runner);
-            default -> {
-                session.close();
-                tokenizer.close();
-                throw new IllegalArgumentException(
-                    "model [" + manifest.id() + "] has type [" + manifest.type().jsonName() + "], which this plugin version cannot load yet"
+            case COLBERT -> {
+                String projectionFile = manifest.colbert().projectionFile();
+                float[] projection = projectionFile == null
+                    ? null
+                    : OnnxTokenEncoder.readProjection(folder.resolve(projectionFile), manifest.dimension());
+                yield new OnnxTokenEncoder(
+                    manifest,
+                    session,
+                    tokenizer,
+                    runner,
+                    OnnxTokenEncoder.Options.forColbert(manifest),
+                    projection,
+                    manifest.dimension(),
+                    true
                 );
             }
+            default -> throw new IllegalArgumentException(
+                    "model [" + manifest.id() + "] has type [" + manifest.type().jsonName() + "], which this plugin version cannot load yet"
+            );
         };
     }
 }

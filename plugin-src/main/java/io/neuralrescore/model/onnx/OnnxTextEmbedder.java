@@ -9,20 +9,59 @@ import io.neuralrescore.model.Encoded;
 import io.neuralrescore.model.ModelManifest;
 import io.neuralrescore.model.TextEmbedder;
 import io.neuralrescore.model.TextTokenizer;
+import io.neuralrescore.model.TokenEncoder;
 import io.neuralrescore.scoring.VectorMath;
 
 /** Bi-encoder: token outputs pooled (mean over the attention mask, or [CLS]) to one vector per text. */
-public final class OnnxTextEmbedder implements TextEmbedder {
+public final class OnnxTextEmbedder implements TextEmbedder, TokenEncoder {
     private final ModelManifest manifest;
     private final OnnxSession session;
     private final TextTokenizer tokenizer;
     private final InferenceRunner runner;
+    /** The same graph's token outputs, for zero-shot late interaction (no markers, no projection). */
+    private final OnnxTokenEncoder tokens;
 
     public OnnxTextEmbedder(ModelManifest manifest, OnnxSession session, TextTokenizer tokenizer, InferenceRunner runner) {
         this.manifest = manifest;
         this.session = session;
         this.tokenizer = tokenizer;
         this.runner = runner;
+        this.tokens = manifest.pooling() == ModelManifest.Pooling.NONE
+            ? null
+            : new OnnxTokenEncoder(
+                manifest,
+                session,
+                tokenizer,
+                runner,
+                OnnxTokenEncoder.Options.forBiEncoder(manifest),
+                null,
+                manifest.dimension(),
+                false
+            );
+    }
+
+    private OnnxTokenEncoder tokens() {
+        if (tokens == null) {
+            throw new IllegalArgumentException(
+                "model [" + manifest.id() + "] outputs pooled vectors only (pooling [none]); it cannot give token vectors"
+            );
+        }
+        return tokens;
+    }
+
+    @Override
+    public TokenVectors encodeQuery(String text) {
+        return tokens().encodeQuery(text);
+    }
+
+    @Override
+    public List<TokenVectors> encodeDocuments(List<String> texts) {
+        return tokens().encodeDocuments(texts);
+    }
+
+    @Override
+    public int tokenDimension() {
+        return manifest.dimension();
     }
 
     @Override
