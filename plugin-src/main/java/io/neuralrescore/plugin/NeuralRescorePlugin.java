@@ -54,6 +54,8 @@ import io.neuralrescore.model.onnx.InferenceRunner;
 import io.neuralrescore.model.onnx.OnnxModelLoader;
 import io.neuralrescore.model.onnx.OnnxOptions;
 import io.neuralrescore.query.LateInteractionQueryBuilder;
+import io.neuralrescore.query.RelevanceFilterQueryBuilder;
+import io.neuralrescore.rescore.CosineFilterRescorerBuilder;
 import io.neuralrescore.rescore.CrossEncoderRescorerBuilder;
 import io.neuralrescore.rescore.LateInteractionRescorerBuilder;
 import io.neuralrescore.rescore.TextEmbeddingRescorerBuilder;
@@ -161,6 +163,11 @@ public class NeuralRescorePlugin extends Plugin implements SearchPlugin, ActionP
                 new ParseField(LateInteractionRescorerBuilder.NAME),
                 in -> new LateInteractionRescorerBuilder(in, registry()),
                 parser -> LateInteractionRescorerBuilder.fromXContent(parser, registry())
+            ),
+            new RescorerSpec<>(
+                new ParseField(CosineFilterRescorerBuilder.NAME),
+                in -> new CosineFilterRescorerBuilder(in, registry()),
+                parser -> CosineFilterRescorerBuilder.fromXContent(parser, registry())
             )
         );
     }
@@ -172,6 +179,11 @@ public class NeuralRescorePlugin extends Plugin implements SearchPlugin, ActionP
                 LateInteractionQueryBuilder.NAME,
                 in -> new LateInteractionQueryBuilder(in, registry()),
                 parser -> LateInteractionQueryBuilder.fromXContent(parser, registry())
+            ),
+            new QuerySpec<>(
+                RelevanceFilterQueryBuilder.NAME,
+                in -> new RelevanceFilterQueryBuilder(in, registry()),
+                parser -> RelevanceFilterQueryBuilder.fromXContent(parser, registry())
             )
         );
     }

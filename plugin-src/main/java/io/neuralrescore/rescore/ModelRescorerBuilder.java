@@ -72,10 +72,20 @@ public abstract class ModelRescorerBuilder<RB extends ModelRescorerBuilder<RB>> 
 
     /** Declares the combination options on a subclass's parser. */
     protected static <B extends ModelRescorerBuilder<B>> void declareCombination(ConstructingObjectParser<B, ModelRegistry> parser) {
+        declareCombination(parser, true);
+    }
+
+    /** As above; clauses with their own cut-off (a threshold) leave out {@code min_score}. */
+    protected static <B extends ModelRescorerBuilder<B>> void declareCombination(
+        ConstructingObjectParser<B, ModelRegistry> parser,
+        boolean withMinScore
+    ) {
         parser.declareString((b, v) -> b.scoreMode(b.clauseValue(() -> ScoreMode.fromString(v))), SCORE_MODE_FIELD);
         parser.declareFloat(ModelRescorerBuilder::queryWeight, QUERY_WEIGHT_FIELD);
         parser.declareFloat(ModelRescorerBuilder::rescoreWeight, RESCORE_WEIGHT_FIELD);
-        parser.declareFloat(ModelRescorerBuilder::minScore, MIN_SCORE_FIELD);
+        if (withMinScore) {
+            parser.declareFloat(ModelRescorerBuilder::minScore, MIN_SCORE_FIELD);
+        }
     }
 
     /**
@@ -195,6 +205,11 @@ public abstract class ModelRescorerBuilder<RB extends ModelRescorerBuilder<RB>> 
 
     public Float minScore() {
         return minScore;
+    }
+
+    /** Whether the clause may drop hits, which the search filter then removes from the response. */
+    public boolean dropsHits() {
+        return minScore != null;
     }
 
     protected ModelRegistry registry() {

@@ -111,12 +111,7 @@ public final class TextEmbeddingRescorerBuilder extends TextModelRescorerBuilder
     }
 
     private float[] embedQuery(int maxLength) {
-        ModelRegistry registry = registry();
-        try (ModelLease lease = registry.acquire(model)) {
-            float[] v = lease.as(TextEmbedder.class, NAME).embed(List.of(queryText), maxLength)[0];
-            registry.stats().increment(StatName.QUERY_ENCODINGS);
-            return v;
-        }
+        return QueryEmbeddings.embed(registry(), model, queryText, maxLength, NAME);
     }
 
     @Override

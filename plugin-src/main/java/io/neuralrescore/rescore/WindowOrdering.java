@@ -11,10 +11,10 @@ import java.util.Comparator;
 import java.util.List;
 
 /**
- * The order every rescorer of the plugin returns: hits the model scored, by score (ties by doc id); then hits it
- * could not score (no text, no vectors) and hits past the window, in first-pass order, each keeping its first-pass
- * score unless that would outrank a hit before it, in which case it is lowered to just below (the list must stay
- * sorted for the coordinator's merge); then hits dropped by {@code min_score}, scored {@link #DROPPED}, which the
+ * The order every rescorer of the plugin returns: hits the model scored, by score (ties by doc id); then demoted
+ * hits, by score; then hits it could not score (no text, no vectors) and hits past the window, in first-pass
+ * order. Every hit after the scored ones keeps its score unless that would outrank a hit before it, in which case
+ * it is lowered to just below (the list must stay sorted for the coordinator's merge); then hits dropped by {@code min_score}, scored {@link #DROPPED}, which the
  * plugin's search filter removes from the response (a rescorer may not return an empty list).
  */
 public final class WindowOrdering {
@@ -30,6 +30,7 @@ public final class WindowOrdering {
     private final int window;
     private final List<ScoreDoc> candidates;
     private final List<ScoreDoc> scored = new ArrayList<>();
+    private final List<ScoreDoc> demoted = new ArrayList<>();
     private final List<ScoreDoc> unscored = new ArrayList<>();
     private final List<ScoreDoc> dropped = new ArrayList<>();
 
@@ -50,8 +51,14 @@ public final class WindowOrdering {
     }
 
     public void scored(ScoreDoc sd, float score) {
-        sd.score = score;
+        sd.score = score + 0.0f; // -0.0 (from multiply) sorts like 0.0, so ties fall to doc id
         scored.add(sd);
+    }
+
+    /** A scored hit that must rank after every {@link #scored} hit (e.g. below a relevance threshold). */
+    public void demoted(ScoreDoc sd, float score) {
+        sd.score = score + 0.0f;
+        demoted.add(sd);
     }
 
     public void unscored(ScoreDoc sd) {
@@ -74,7 +81,9 @@ public final class WindowOrdering {
     /** The final list; call once every candidate has been classified. */
     public TopDocs result() {
         scored.sort(BY_SCORE_THEN_DOC);
-        List<ScoreDoc> tail = new ArrayList<>(unscored);
+        demoted.sort(BY_SCORE_THEN_DOC);
+        List<ScoreDoc> tail = new ArrayList<>(demoted);
+        tail.addAll(unscored);
         for (int i = window; i < in.scoreDocs.length; i++) {
             ScoreDoc sd = in.scoreDocs[i];
             (sd.score == DROPPED ? dropped : tail).add(sd);

@@ -64,7 +64,7 @@ public final class DroppedHitsActionFilter implements ActionFilter {
             return false;
         }
         for (RescorerBuilder<?> rescorer : search.source().rescores()) {
-            if (rescorer instanceof ModelRescorerBuilder<?> clause && clause.minScore() != null) {
+            if (rescorer instanceof ModelRescorerBuilder<?> clause && clause.dropsHits()) {
                 return true;
             }
         }

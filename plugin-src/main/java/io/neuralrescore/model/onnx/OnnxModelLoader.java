@@ -9,12 +9,14 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
+import io.neuralrescore.model.CosineAdapterModel;
 import io.neuralrescore.model.LoadedModel;
+import io.neuralrescore.model.ModelType;
 import io.neuralrescore.model.ModelLoader;
 import io.neuralrescore.model.ModelManifest;
 import io.neuralrescore.model.TextTokenizer;
 
-/** Loads ONNX models with their tokenizer, by manifest type. */
+/** Loads models by manifest type: ONNX graphs with their tokenizer, and cosine adapters from their weights file. */
 public final class OnnxModelLoader implements ModelLoader {
     private final OnnxOptions options;
     private final InferenceRunner runner;
@@ -26,6 +28,9 @@ public final class OnnxModelLoader implements ModelLoader {
 
     @Override
     public LoadedModel load(ModelManifest manifest, Path folder) throws IOException {
+        if (manifest.type() == ModelType.COSINE_ADAPTER) {
+            return CosineAdapterModel.load(manifest, folder); // plain weights, no graph or tokenizer
+        }
         Path tokenizerFile = folder.resolve(manifest.tokenizerFile());
         if (Files.isRegularFile(tokenizerFile) == false) {
             throw new IllegalArgumentException("model [" + manifest.id() + "] has no tokenizer file [" + manifest.tokenizerFile() + "]");
