@@ -44,7 +44,8 @@ public final class MultiVectorFieldMapper extends ParametrizedFieldMapper {
     public static final class Builder extends ParametrizedFieldMapper.Builder {
         private final Parameter<Integer> dims = Parameter.intParam("dims", false, m -> toType(m).fieldType().dims(), -1)
             .setValidator(d -> {
-                if (d < 1 || d > MAX_DIMS) {
+                // -1 is "not given": build() then says [dims] is required rather than "got [-1]"
+                if (d != -1 && (d < 1 || d > MAX_DIMS)) {
                     throw new MapperParsingException("[dims] must be between 1 and " + MAX_DIMS + ", got [" + d + "]");
                 }
             });

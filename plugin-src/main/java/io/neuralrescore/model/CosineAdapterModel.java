@@ -40,7 +40,12 @@ public final class CosineAdapterModel implements LoadedModel {
         if (familyValue instanceof String == false) {
             throw new IllegalArgumentException("invalid manifest for model [" + manifest.id() + "]: [family] is required");
         }
-        CosineAdapter.Family family = CosineAdapter.Family.fromString((String) familyValue);
+        CosineAdapter.Family family;
+        try {
+            family = CosineAdapter.Family.fromString((String) familyValue);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("invalid manifest for model [" + manifest.id() + "]: " + e.getMessage(), e);
+        }
         String weightsFile = raw.get("weights_file") instanceof String s ? s : "adapter.json";
         if (weightsFile.contains("/") || weightsFile.contains("\\") || weightsFile.contains("..")) {
             throw new IllegalArgumentException("invalid manifest for model [" + manifest.id() + "]: [weights_file] must be a plain file name");
@@ -56,10 +61,21 @@ public final class CosineAdapterModel implements LoadedModel {
                 .createParser(NamedXContentRegistry.EMPTY, DeprecationHandler.THROW_UNSUPPORTED_OPERATION, in)
         ) {
             weights = parser.map();
+        } catch (IOException | RuntimeException e) {
+            throw new IllegalArgumentException(
+                "model [" + manifest.id() + "]: weights file [" + weightsFile + "] is not valid JSON: " + e.getMessage(),
+                e
+            );
         }
         if (weights.get("family") != null && family.jsonName().equals(weights.get("family")) == false) {
             throw new IllegalArgumentException(
                 "model [" + manifest.id() + "]: manifest family [" + family.jsonName() + "] differs from weights file family [" + weights.get("family") + "]"
+            );
+        }
+        Object inputDim = weights.get("input_dim");
+        if (inputDim != null && (inputDim instanceof Number n && n.doubleValue() == manifest.dimension()) == false) {
+            throw new IllegalArgumentException(
+                "model [" + manifest.id() + "]: manifest dimension [" + manifest.dimension() + "] differs from weights file input_dim [" + inputDim + "]"
             );
         }
         List<CosineAdapter.Layer> layers = new ArrayList<>();
@@ -100,10 +116,10 @@ public final class CosineAdapterModel implements LoadedModel {
         if (value instanceof List<?> list) {
             float[] out = new float[list.size()];
             for (int i = 0; i < out.length; i++) {
-                if (list.get(i) instanceof Number n) {
+                if (list.get(i) instanceof Number n && Float.isFinite(n.floatValue())) {
                     out[i] = n.floatValue();
                 } else {
-                    throw new IllegalArgumentException("model [" + id + "]: weights must be numbers");
+                    throw new IllegalArgumentException("model [" + id + "]: weights must be finite numbers, got [" + list.get(i) + "]");
                 }
             }
             return out;

@@ -65,7 +65,8 @@ public final class ModelManifest {
         "output",
         "description",
         "license",
-        "name"
+        "name",
+        "max_batch_size"
     );
     private static final Map<ModelType, Set<String>> TYPE_KEYS = Map.of(
         ModelType.CROSS_ENCODER,
@@ -97,6 +98,7 @@ public final class ModelManifest {
     private final String output;
     private final String description;
     private final String license;
+    private final int maxBatchSize;
     private final int logitIndex;
     private final Pooling pooling;
     private final boolean normalize;
@@ -129,6 +131,7 @@ public final class ModelManifest {
         this.output = stringValue(id, map, "output", type == ModelType.CROSS_ENCODER ? "logits" : "last_hidden_state");
         this.description = stringValue(id, map, "description", "");
         this.license = stringValue(id, map, "license", "");
+        this.maxBatchSize = intValue(id, map, "max_batch_size", 0, 0, 4096);
         this.logitIndex = intValue(id, map, "logit_index", 0, 0, 1024);
         this.pooling = type == ModelType.BI_ENCODER ? parsePooling(id, map) : Pooling.NONE;
         this.normalize = boolValue(id, map, "normalize", true);
@@ -314,6 +317,14 @@ public final class ModelManifest {
 
     public String license() {
         return license;
+    }
+
+    /**
+     * Most sequences per inference batch for this model, or 0 for the node's setting. 1 gives exact one-at-a-time
+     * scores for dynamically quantized (int8) graphs, whose activation scales depend on the whole batch.
+     */
+    public int maxBatchSize() {
+        return maxBatchSize;
     }
 
     public int logitIndex() {

@@ -7,10 +7,18 @@ import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import ai.djl.util.PairList;
 
+import org.opensearch.common.xcontent.XContentType;
+import org.opensearch.core.xcontent.DeprecationHandler;
+import org.opensearch.core.xcontent.NamedXContentRegistry;
+import org.opensearch.core.xcontent.XContentParser;
+
 import java.io.Closeable;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -22,6 +30,8 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class TextTokenizer implements Closeable {
     private final Path file;
     private final Map<Integer, HuggingFaceTokenizer> byMaxLength = new ConcurrentHashMap<>();
+    /** Vocabulary from the tokenizer file, read on first use (marker and [MASK] lookups). */
+    private volatile Map<String, Long> vocabulary;
 
     private TextTokenizer(Path file) {
         this.file = file;
@@ -85,11 +95,71 @@ public final class TextTokenizer implements Closeable {
         return out;
     }
 
-    /** Id of a vocabulary token such as {@code [MASK]}, or -1 when the tokenizer does not know it. */
+    /**
+     * Id of a vocabulary token such as {@code [MASK]} or ColBERT's {@code [unused0]}, or -1 when the tokenizer does
+     * not know it. Looked up in the vocabulary first, like Python's {@code convert_tokens_to_ids}: encoding
+     * {@code [unused0]} as text splits it into {@code [}, {@code unused}, {@code ##0}, {@code ]}, since only added
+     * tokens survive the pre-tokenizer. A string the tokenizer maps to exactly one id (e.g. an added token with a
+     * trailing space, as PyLate's {@code "[Q] "}) also counts.
+     */
     public long tokenId(String token) {
+        Long id = vocabulary().get(token);
+        if (id != null) {
+            return id;
+        }
         Encoding e = forLength(8).encode(token, false, false);
         long[] ids = e.getIds();
         return ids.length == 1 ? ids[0] : -1;
+    }
+
+    private Map<String, Long> vocabulary() {
+        Map<String, Long> v = vocabulary;
+        if (v == null) {
+            try {
+                v = readVocabulary(file);
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot read the vocabulary of tokenizer [" + file.getFileName() + "]", e);
+            }
+            vocabulary = v;
+        }
+        return v;
+    }
+
+    /** {@code model.vocab} (an object for WordPiece/BPE, [piece, score] pairs for Unigram) plus {@code added_tokens}. */
+    static Map<String, Long> readVocabulary(Path file) throws IOException {
+        Map<String, Object> json;
+        try (
+            InputStream in = Files.newInputStream(file);
+            XContentParser parser = XContentType.JSON.xContent()
+                .createParser(NamedXContentRegistry.EMPTY, DeprecationHandler.THROW_UNSUPPORTED_OPERATION, in)
+        ) {
+            json = parser.map();
+        }
+        Map<String, Long> out = new HashMap<>();
+        if (json.get("model") instanceof Map<?, ?> model) {
+            Object vocab = model.get("vocab");
+            if (vocab instanceof Map<?, ?> map) {
+                for (Map.Entry<?, ?> e : map.entrySet()) {
+                    if (e.getValue() instanceof Number n) {
+                        out.put(String.valueOf(e.getKey()), n.longValue());
+                    }
+                }
+            } else if (vocab instanceof List<?> pieces) {
+                for (int i = 0; i < pieces.size(); i++) {
+                    if (pieces.get(i) instanceof List<?> piece && piece.isEmpty() == false) {
+                        out.putIfAbsent(String.valueOf(piece.get(0)), (long) i);
+                    }
+                }
+            }
+        }
+        if (json.get("added_tokens") instanceof List<?> added) {
+            for (Object a : added) {
+                if (a instanceof Map<?, ?> t && t.get("content") != null && t.get("id") instanceof Number n) {
+                    out.put(String.valueOf(t.get("content")), n.longValue());
+                }
+            }
+        }
+        return Map.copyOf(out);
     }
 
     private static Encoded[] convert(Encoding[] encodings) {

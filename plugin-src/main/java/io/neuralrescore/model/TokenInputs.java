@@ -9,7 +9,8 @@ import java.util.Arrays;
 
 /**
  * Builds ColBERT-style model inputs from a tokenizer's output: a marker token inserted after {@code [CLS]},
- * queries padded with {@code [MASK]} to a fixed length (query augmentation, attended to), and for documents a mask
+ * queries padded with {@code [MASK]} to a fixed length (query augmentation: attention mask 0, output vectors
+ * scored), and for documents a mask
  * of which output positions to keep (the punctuation skiplist).
  */
 public final class TokenInputs {
@@ -58,6 +59,7 @@ public final class TokenInputs {
                 p++;
             }
         }
+        int attended = p; // the [MASK] augmentation is not attended to (ColBERT/PyLate), only scored
         while (p < length) {
             outIds[p] = maskId;
             outTokens[p] = "[MASK]";
@@ -66,7 +68,7 @@ public final class TokenInputs {
         }
         long[] types = new long[length];
         Arrays.fill(types, 0L);
-        return new Prepared(new Encoded(outIds, types), keep, outTokens);
+        return new Prepared(new Encoded(outIds, types, attended), keep, outTokens);
     }
 
     static boolean isPunctuation(String token) {

@@ -90,8 +90,8 @@ public final class RelevanceFilterQueryBuilder extends AbstractQueryBuilder<Rele
                 throw new IllegalArgumentException("[" + NAME + "] " + e.getMessage(), e);
             }
         }, SCORE_MODE_FIELD);
-        PARSER.declareFloat((b, v) -> b.queryWeight = v, QUERY_WEIGHT_FIELD);
-        PARSER.declareFloat((b, v) -> b.rescoreWeight = v, RESCORE_WEIGHT_FIELD);
+        PARSER.declareFloat((b, v) -> b.queryWeight = finite(QUERY_WEIGHT_FIELD, v), QUERY_WEIGHT_FIELD);
+        PARSER.declareFloat((b, v) -> b.rescoreWeight = finite(RESCORE_WEIGHT_FIELD, v), RESCORE_WEIGHT_FIELD);
         declareStandardFields(PARSER);
     }
 
@@ -180,10 +180,18 @@ public final class RelevanceFilterQueryBuilder extends AbstractQueryBuilder<Rele
     }
 
     public RelevanceFilterQueryBuilder scoreMode(ScoreMode mode, float queryWeight, float rescoreWeight) {
+        this.queryWeight = finite(QUERY_WEIGHT_FIELD, queryWeight);
+        this.rescoreWeight = finite(RESCORE_WEIGHT_FIELD, rescoreWeight);
         this.scoreMode = mode;
-        this.queryWeight = queryWeight;
-        this.rescoreWeight = rescoreWeight;
         return this;
+    }
+
+    /** Scores must stay finite: a NaN or infinite weight would reach Lucene as a NaN or infinite score. */
+    private static float finite(ParseField field, float value) {
+        if (Float.isFinite(value) == false) {
+            throw new IllegalArgumentException("[" + NAME + "] [" + field.getPreferredName() + "] must be a finite number, got [" + value + "]");
+        }
+        return value;
     }
 
     @Override
@@ -231,6 +239,9 @@ public final class RelevanceFilterQueryBuilder extends AbstractQueryBuilder<Rele
         builder.field(THRESHOLD_FIELD.getPreferredName(), threshold);
         if (scoreMode != null) {
             builder.field(SCORE_MODE_FIELD.getPreferredName(), scoreMode.jsonName());
+        }
+        // weights without a score mode have no effect, but are part of the clause (equals, wire): keep them round-tripping
+        if (scoreMode != null || queryWeight != 1f || rescoreWeight != 1f) {
             builder.field(QUERY_WEIGHT_FIELD.getPreferredName(), queryWeight);
             builder.field(RESCORE_WEIGHT_FIELD.getPreferredName(), rescoreWeight);
         }

@@ -4,6 +4,8 @@
 package io.neuralrescore.rescore;
 
 import org.apache.lucene.index.BinaryDocValues;
+import org.apache.lucene.index.FieldInfo;
+import org.apache.lucene.index.IndexReader;
 import org.apache.lucene.index.FloatVectorValues;
 import org.apache.lucene.index.KnnVectorValues;
 import org.apache.lucene.index.LeafReaderContext;
@@ -15,6 +17,7 @@ import org.opensearch.index.query.QueryShardContext;
 import java.io.IOException;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 
 import io.neuralrescore.mapper.MultiVectorFieldMapper;
 import io.neuralrescore.scoring.MultiVector;
@@ -50,7 +53,7 @@ public final class SingleVectorField {
             return new SingleVectorField(field, mv.encoding(), mv.dims(), mv.model());
         }
         if (ft.typeName().equals("knn_vector")) {
-            return new SingleVectorField(field, null, -1, null);
+            return new SingleVectorField(field, null, luceneDims(clause, field, context), null);
         }
         throw new IllegalArgumentException(
             "[" + clause + "] field [" + field + "] is of type [" + ft.typeName() + "] in index [" + context.index().getName()
@@ -58,11 +61,44 @@ public final class SingleVectorField {
         );
     }
 
+    /**
+     * Dimension of a Lucene vector field as the shard's segments record it, or -1 while no segment holds it. Vectors
+     * that {@link org.apache.lucene.index.LeafReader#getFloatVectorValues} cannot return (byte vectors, or a k-NN engine
+     * that keeps them outside Lucene's vector format) are refused here; otherwise every hit would silently read as
+     * having no vector.
+     */
+    private static int luceneDims(String clause, String field, QueryShardContext context) {
+        IndexReader reader = context.getIndexReader();
+        if (reader == null) {
+            return -1;
+        }
+        for (LeafReaderContext leaf : reader.leaves()) {
+            FieldInfo info = leaf.reader().getFieldInfos().fieldInfo(field);
+            if (info == null) {
+                continue;
+            }
+            if (info.getVectorDimension() == 0) {
+                throw new IllegalArgumentException(
+                    "[" + clause + "] field [" + field + "] of type [knn_vector] holds no Lucene vectors in index ["
+                        + context.index().getName() + "]; only Lucene-engine [knn_vector] fields can be read"
+                );
+            }
+            if (info.getVectorEncoding() != org.apache.lucene.index.VectorEncoding.FLOAT32) {
+                throw new IllegalArgumentException(
+                    "[" + clause + "] field [" + field + "] of type [knn_vector] holds [" + info.getVectorEncoding().name().toLowerCase(Locale.ROOT)
+                        + "] vectors; cosine needs float vectors"
+                );
+            }
+            return info.getVectorDimension();
+        }
+        return -1;
+    }
+
     public String name() {
         return name;
     }
 
-    /** Dimension from the mapping, or -1 when the field only tells at read time. */
+    /** Dimension from the mapping or, for Lucene vector fields, the segments; -1 while no segment holds the field. */
     public int dims() {
         return dims;
     }

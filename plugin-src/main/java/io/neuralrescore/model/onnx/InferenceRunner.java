@@ -36,11 +36,17 @@ public final class InferenceRunner {
     }
 
     public void run(Encoded[] encodings, BatchWork work) {
+        run(encodings, 0, work);
+    }
+
+    /** As {@link #run(Encoded[], BatchWork)}, with at most {@code maxBatch} sequences per batch when it is positive. */
+    public void run(Encoded[] encodings, int maxBatch, BatchWork work) {
         int[] lengths = new int[encodings.length];
         for (int i = 0; i < lengths.length; i++) {
             lengths[i] = encodings[i].length();
         }
-        List<int[]> plan = BatchPlanner.plan(lengths, limits.maxTokens(), limits.maxSize());
+        int size = maxBatch > 0 ? Math.min(maxBatch, limits.maxSize()) : limits.maxSize();
+        List<int[]> plan = BatchPlanner.plan(lengths, limits.maxTokens(), size);
         List<CompletableFuture<Void>> futures = new ArrayList<>(plan.size());
         for (int[] members : plan) {
             Runnable task = () -> runOne(encodings, members, work);

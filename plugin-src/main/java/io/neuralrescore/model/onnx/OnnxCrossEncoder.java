@@ -34,7 +34,7 @@ public final class OnnxCrossEncoder implements CrossEncoder {
     public float[] scoreEncoded(Encoded[] encodings) {
         float[] scores = new float[encodings.length];
         int logit = manifest.logitIndex();
-        runner.run(encodings, (members, batch) -> {
+        runner.run(encodings, manifest.maxBatchSize(), (members, batch) -> {
             OnnxSession.Output out = session.run(batch);
             int columns = out.shape().length == 1 ? 1 : (int) out.shape()[1];
             if (logit >= columns) {

@@ -73,7 +73,7 @@ public final class OnnxTextEmbedder implements TextEmbedder, TokenEncoder {
     public float[][] embedEncoded(Encoded[] encodings) {
         float[][] vectors = new float[encodings.length][];
         int dim = manifest.dimension();
-        runner.run(encodings, (members, batch) -> {
+        runner.run(encodings, manifest.maxBatchSize(), (members, batch) -> {
             OnnxSession.Output out = session.run(batch);
             long[] shape = out.shape();
             int outDim = (int) shape[shape.length - 1];

@@ -145,7 +145,7 @@ public final class OnnxTokenEncoder implements TokenEncoder {
             inputs[i] = prepared.get(i).input();
         }
         TokenVectors[] out = new TokenVectors[inputs.length];
-        runner.run(inputs, (members, batch) -> {
+        runner.run(inputs, manifest.maxBatchSize(), (members, batch) -> {
             OnnxSession.Output o = session.run(batch);
             long[] shape = o.shape();
             if (shape.length != 3) {

@@ -23,7 +23,7 @@ public record PaddedBatch(int size, int length, long[] ids, long[] mask, long[] 
             int base = row * length;
             System.arraycopy(e.ids(), 0, ids, base, e.length());
             System.arraycopy(e.typeIds(), 0, types, base, e.length());
-            for (int t = 0; t < e.length(); t++) {
+            for (int t = 0; t < e.attended(); t++) {
                 mask[base + t] = 1;
             }
             real += e.length();
