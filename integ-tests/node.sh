@@ -4,6 +4,7 @@
 #                                                      copy extra model folders into config/rescore-models, start
 #   node.sh stop <dir>                                 stop the node started in <dir> (no error if none runs)
 # The node refuses to run as root, so as root it runs as the unprivileged user 'rescore' (created if missing).
+# NODE_HEAP sets the node's heap (default 1g), e.g. NODE_HEAP=3g for ingesting token vectors of a whole corpus.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD_DIR=${BUILD_DIR:-$ROOT/target}
@@ -57,8 +58,8 @@ transport.port: $((port + 100))
 discovery.type: single-node
 YML
   cat > "$home/config/jvm.options.d/heap.options" <<JVM
--Xms1g
--Xmx1g
+-Xms${NODE_HEAP:-1g}
+-Xmx${NODE_HEAP:-1g}
 JVM
   if [ "$(id -u)" = 0 ]; then
     id "$NODE_USER" >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin "$NODE_USER"

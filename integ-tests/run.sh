@@ -12,4 +12,11 @@ trap '"$ROOT/integ-tests/node.sh" stop "$NODE_DIR"' EXIT
 "$ROOT/integ-tests/node.sh" start "$NODE_DIR" "$PORT" "$ROOT"/models/test/*/
 cd "$ROOT"
 mvn -B -q -Pinteg verify -Dbuild.dir="$BUILD_DIR" -Dtests.rest.cluster="127.0.0.1:$PORT" -Dtests.clustername=neural-rescore-test "$@"
+# Smoke modes of the quality and speed harnesses (harness/), against the same node, so they cannot rot: metrics and
+# the TREC self-check on tiny collections; end-to-end vs raw ONNX Runtime scores and throughput on a few pairs with
+# the test models; every JMH benchmark method once. About 30 s.
+echo "== harness smoke tests (eval.py --smoke, bench.py --smoke)"
+PYTHON=${PYTHON:-$(command -v /usr/bin/python3 || command -v python3)}
+"$PYTHON" "$ROOT/harness/eval.py" --smoke --url "http://127.0.0.1:$PORT"
+"$PYTHON" "$ROOT/harness/bench.py" --smoke --url "http://127.0.0.1:$PORT" --build-dir "$BUILD_DIR"
 echo "integ tests passed against a real node"

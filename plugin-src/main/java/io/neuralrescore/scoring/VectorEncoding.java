@@ -64,6 +64,12 @@ public enum VectorEncoding {
                 if (Float.isFinite(v) == false) {
                     throw new IllegalArgumentException("token vector [" + i + "] has a non-finite component [" + v + "]");
                 }
+                // from 65520 up, half precision rounds to Infinity: scores would silently become NaN
+                if (this == FLOAT16 && Math.abs(v) >= 65520f) {
+                    throw new IllegalArgumentException(
+                        "token vector [" + i + "] has a component [" + v + "] outside the float16 range [-65504, 65504]"
+                    );
+                }
             }
         }
         if (this == FLOAT) {

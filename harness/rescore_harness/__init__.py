@@ -1,0 +1,1 @@
+"""Shared code of the quality (eval.py), speed (bench.py) and demo harnesses. Standard library only."""

@@ -1,0 +1,78 @@
+"""Late-interaction indexes for the quality and speed harnesses (harness/late_interaction_eval.py and
+harness/late_interaction_bench.py): a corpus indexed through the plugin's `late_interaction` ingest processor with
+the default model (all-MiniLM-L6-v2, zero-shot token vectors of title + text), into one `multi_vector` field per
+encoding. The model runs once per document; ingest-common's `copy` processor fans its output out to the other fields.
+"""
+import json
+import sys
+import time
+
+from .client import index_settings
+
+MODEL = "all-minilm-l6-v2"
+DIMS = 384
+ENCODINGS = ("float", "float16", "int8", "bit")
+
+
+def field(encoding):
+    return "tok_" + encoding
+
+
+def pipeline_body(source_fields=("title", "text"), batch_size=16, encodings=ENCODINGS):
+    procs = [{"late_interaction": {"model": MODEL, "fields": list(source_fields), "target_field": field(encodings[0]),
+                                   "batch_size": batch_size}}]
+    for e in encodings[1:]:
+        procs.append({"copy": {"source_field": field(encodings[0]), "target_field": field(e)}})
+    return {"description": "token vectors of %s by %s, one field per encoding" % ("+".join(source_fields), MODEL),
+            "processors": procs}
+
+
+def index_body(pipeline, keep_in_source=(), encodings=ENCODINGS):
+    """BM25 settings and text fields as the quality harness (client.index_settings: 1 shard, k1 0.9, b 0.4, English
+    analysis, title + text copied to `contents`), plus the multi_vector fields. Vectors are left out of _source
+    except the fields named in keep_in_source (the painless baseline reads those from _source)."""
+    body = index_settings(shards=1)
+    body["settings"]["default_pipeline"] = pipeline
+    props = body["mappings"]["properties"]
+    for e in encodings:
+        props[field(e)] = {"type": "multi_vector", "dims": DIMS, "encoding": e, "model": MODEL}
+    excludes = [field(e) for e in encodings if field(e) not in keep_in_source]
+    if excludes:
+        body["mappings"]["_source"] = {"excludes": excludes}
+    return body
+
+
+def ensure_index(client, index, corpus, pipeline="li-encodings", keep_in_source=(), encodings=ENCODINGS, batch=16,
+                 label=None, log=None):
+    """Creates and fills `index` unless it already holds exactly the corpus's documents. Returns seconds spent
+    indexing (0 when reused)."""
+    log = log or (lambda m: print(m, file=sys.stderr, flush=True))
+    label = label or index
+    client.request("PUT", "/_ingest/pipeline/" + pipeline, pipeline_body(encodings=encodings))
+    if client.exists(index):
+        count = client.request("GET", "/%s/_count" % index)["count"]
+        if count == len(corpus):
+            log("  index [%s] already holds %d docs; reusing it" % (index, count))
+            return 0.0
+        client.request("DELETE", "/" + index)
+    client.request("PUT", "/" + index, index_body(pipeline, keep_in_source, encodings))
+    ids = list(corpus)
+    t0 = time.time()
+    for start in range(0, len(ids), batch):
+        lines = []
+        for d in ids[start:start + batch]:
+            lines.append(json.dumps({"index": {"_index": index, "_id": d}}))
+            lines.append(json.dumps(corpus[d], ensure_ascii=False))
+        r = client.request("POST", "/_bulk", "\n".join(lines) + "\n", ndjson=True)
+        if r.get("errors"):
+            bad = [i for i in r["items"] if i["index"].get("error")][:3]
+            raise SystemExit("error: bulk indexing into [%s] failed: %s" % (index, bad))
+        done = min(start + batch, len(ids))
+        if done == len(ids) or (start // batch) % 10 == 0:
+            el = time.time() - t0
+            log("  indexing %s: %d/%d docs (%.1f docs/s, %.0f s)" % (label, done, len(ids), done / max(el, 1e-9), el))
+    client.request("PUT", "/%s/_settings" % index, {"index": {"refresh_interval": "1s"}})
+    client.request("POST", "/%s/_refresh" % index)
+    client.request("POST", "/%s/_forcemerge?max_num_segments=1" % index)
+    client.request("POST", "/%s/_refresh" % index)
+    return time.time() - t0
