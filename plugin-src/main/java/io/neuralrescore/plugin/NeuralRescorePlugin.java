@@ -101,11 +101,13 @@ public class NeuralRescorePlugin extends Plugin implements SearchPlugin, ActionP
         RescoreStats stats = new RescoreStats();
         BatchLimits limits = new BatchLimits(
             RescoreSettings.BATCH_MAX_TOKENS.get(settings),
-            RescoreSettings.BATCH_MAX_SIZE.get(settings)
+            RescoreSettings.BATCH_MAX_SIZE.get(settings),
+            RescoreSettings.BATCH_MAX_PADDING.get(settings)
         );
         ClusterSettings clusterSettings = clusterService.getClusterSettings();
         clusterSettings.addSettingsUpdateConsumer(RescoreSettings.BATCH_MAX_TOKENS, limits::setMaxTokens);
         clusterSettings.addSettingsUpdateConsumer(RescoreSettings.BATCH_MAX_SIZE, limits::setMaxSize);
+        clusterSettings.addSettingsUpdateConsumer(RescoreSettings.BATCH_MAX_PADDING, limits::setMaxPadding);
         OnnxOptions options = new OnnxOptions(
             RescoreSettings.DEVICE.get(settings),
             RescoreSettings.GPU_DEVICE_ID.get(settings),

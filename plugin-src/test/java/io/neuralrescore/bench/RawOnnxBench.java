@@ -32,6 +32,7 @@ import io.neuralrescore.model.ModelType;
 import io.neuralrescore.model.TextTokenizer;
 import io.neuralrescore.model.onnx.BatchPlanner;
 import io.neuralrescore.scoring.VectorMath;
+import io.neuralrescore.settings.RescoreSettings;
 
 /**
  * The ceiling the plugin is measured against: ONNX Runtime called directly in one process, one thread issuing
@@ -55,6 +56,9 @@ import io.neuralrescore.scoring.VectorMath;
  */
 public final class RawOnnxBench {
     private RawOnnxBench() {}
+
+    /** The plugin's default padding limit ({@code plugins.rescore.batch.max_padding}). */
+    static final double MAX_PADDING = RescoreSettings.BATCH_MAX_PADDING.getDefault(org.opensearch.common.settings.Settings.EMPTY);
 
     record Group(String name, String query, List<String> texts) {}
 
@@ -197,9 +201,14 @@ public final class RawOnnxBench {
             lengths[i] = enc[i].length();
         }
         List<int[]> plan = switch (mode) {
-            case "bucketed" -> BatchPlanner.plan(lengths, maxTokens, maxBatch);
+            case "bucketed" -> BatchPlanner.plan(lengths, maxTokens, maxBatch, MAX_PADDING);
             case "padded" -> BatchPlanner.fixed(enc.length, paddedBatch);
-            default -> throw new IllegalArgumentException("unknown mode [" + mode + "]");
+            default -> {
+                if (mode.startsWith("cap")) { // e.g. cap0.1: bucketed with at most 10% padding per batch
+                    yield BatchPlanner.plan(lengths, maxTokens, maxBatch, Double.parseDouble(mode.substring(3)));
+                }
+                throw new IllegalArgumentException("unknown mode [" + mode + "]");
+            }
         };
         long start = System.nanoTime();
         float[] queryVector = query == null ? null : runner.embed(new Encoded[] { query }, new int[] { 0 }, pass)[0];

@@ -21,6 +21,18 @@ public final class BatchPlanner {
      * token count stays within {@code maxTokens}, except that a single sequence longer than the budget is a batch alone.
      */
     public static List<int[]> plan(int[] lengths, int maxTokens, int maxBatch) {
+        return plan(lengths, maxTokens, maxBatch, 1.0);
+    }
+
+    /**
+     * As {@link #plan(int[], int, int)}, and a batch also stops growing when the share of padding tokens in it would
+     * exceed {@code maxPadding} (0 to 1; 1 = no limit). On CPU a larger batch gains little over a smaller one, but
+     * every padding token costs as much as a real one, so a tight limit wins for windows whose lengths vary.
+     */
+    public static List<int[]> plan(int[] lengths, int maxTokens, int maxBatch, double maxPadding) {
+        if (maxPadding < 0 || maxPadding > 1 || Double.isNaN(maxPadding)) {
+            throw new IllegalArgumentException("maxPadding must be within [0, 1], got [" + maxPadding + "]");
+        }
         if (maxTokens < 1 || maxBatch < 1) {
             throw new IllegalArgumentException("maxTokens and maxBatch must be positive, got [" + maxTokens + ", " + maxBatch + "]");
         }
@@ -35,7 +47,14 @@ public final class BatchPlanner {
         while (start < order.length) {
             int padded = Math.max(1, lengths[order[start]]);
             int size = 1;
+            long real = padded;
             while (start + size < order.length && size < maxBatch && (long) (size + 1) * padded <= maxTokens) {
+                long withNext = real + Math.max(1, lengths[order[start + size]]);
+                long paddedWithNext = (long) (size + 1) * padded;
+                if (paddedWithNext - withNext > maxPadding * paddedWithNext) {
+                    break;
+                }
+                real = withNext;
                 size++;
             }
             int[] batch = new int[size];

@@ -46,7 +46,7 @@ public final class InferenceRunner {
             lengths[i] = encodings[i].length();
         }
         int size = maxBatch > 0 ? Math.min(maxBatch, limits.maxSize()) : limits.maxSize();
-        List<int[]> plan = BatchPlanner.plan(lengths, limits.maxTokens(), size);
+        List<int[]> plan = BatchPlanner.plan(lengths, limits.maxTokens(), size, limits.maxPadding());
         List<CompletableFuture<Void>> futures = new ArrayList<>(plan.size());
         for (int[] members : plan) {
             Runnable task = () -> runOne(encodings, members, work);

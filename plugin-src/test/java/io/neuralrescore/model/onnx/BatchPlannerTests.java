@@ -72,6 +72,57 @@ public class BatchPlannerTests extends OpenSearchTestCase {
         }
     }
 
+    public void testPaddingLimitAgainstBruteForce() {
+        for (int run = 0; run < 200; run++) {
+            int[] lengths = randomLengths();
+            int maxTokens = randomFrom(between(64, 4096), 1 << 16);
+            int maxBatch = between(1, 128);
+            double maxPadding = randomFrom(0.0, 0.05, 0.25, randomDouble());
+            List<int[]> plan = BatchPlanner.plan(lengths, maxTokens, maxBatch, maxPadding);
+            String ctx = "lengths " + lengths.length + ", maxTokens " + maxTokens + ", maxBatch " + maxBatch + ", maxPadding " + maxPadding;
+            int[] seen = new int[lengths.length];
+            for (int k = 0; k < plan.size(); k++) {
+                int[] batch = plan.get(k);
+                long padded = (long) batch.length * Math.max(1, lengths[batch[0]]);
+                long real = 0;
+                for (int member : batch) {
+                    seen[member]++;
+                    real += Math.max(1, lengths[member]);
+                }
+                assertTrue(ctx + ": padding share of batch " + k, padded - real <= maxPadding * padded + 1e-9);
+                if (k + 1 < plan.size()) {
+                    // greedy: the next sequence would break the size, the budget or the padding limit
+                    int next = plan.get(k + 1)[0];
+                    long paddedNext = padded + Math.max(1, lengths[batch[0]]);
+                    long realNext = real + Math.max(1, lengths[next]);
+                    assertTrue(
+                        ctx + ": batch " + k + " could not take one more",
+                        batch.length == maxBatch || paddedNext > maxTokens || paddedNext - realNext > maxPadding * paddedNext
+                    );
+                }
+            }
+            for (int i = 0; i < lengths.length; i++) {
+                assertEquals(ctx + ": index " + i + " appears exactly once", 1, seen[i]);
+            }
+        }
+    }
+
+    public void testHandComputedPaddingLimit() {
+        // sorted: 0(10) 1(10) 2(9) 3(5); limit 0.1: [0,1,2] pads 1 of 30 tokens; adding 3 would pad 6 of 40 (15%)
+        List<int[]> plan = BatchPlanner.plan(new int[] { 10, 10, 9, 5 }, 1000, 64, 0.1);
+        assertEquals(2, plan.size());
+        assertArrayEquals(new int[] { 0, 1, 2 }, plan.get(0));
+        assertArrayEquals(new int[] { 3 }, plan.get(1));
+        // no limit: one batch
+        assertEquals(1, BatchPlanner.plan(new int[] { 10, 10, 9, 5 }, 1000, 64, 1.0).size());
+        // zero: only equal lengths share a batch
+        assertEquals(3, BatchPlanner.plan(new int[] { 10, 10, 9, 5 }, 1000, 64, 0.0).size());
+        assertEquals(
+            "maxPadding must be within [0, 1], got [1.5]",
+            expectThrows(IllegalArgumentException.class, () -> BatchPlanner.plan(new int[] { 1 }, 8, 4, 1.5)).getMessage()
+        );
+    }
+
     public void testHandComputedPlan() {
         // lengths by index:        0  1   2  3   4  5
         int[] lengths = new int[] { 3, 10, 3, 7, 10, 1 };
