@@ -27,9 +27,9 @@ RECIPES = {
         "kind": "ce",
         "train": [os.path.join(HERE, "train_cross_encoder.py"), "--out", os.path.join(BUILD, "minilm-ce-v1"),
                   "--seed", "42", "--groups", "8000"],
-        "export": ["--max-length", "512"],
+        "export": ["--max-length", "256"],  # trained on 128-192 tokens: at 512, SciFact nDCG@10 drops ~0.1
         "release": "int8",
-        "eval": ["bm25", "bi", "ce:{ckpt}@512", "onnx:{build}/minilm-ce-v1-fp32", "onnx:{build}/minilm-ce-v1-int8"],
+        "eval": ["bm25", "bi", "ce:{ckpt}@256", "onnx:{build}/minilm-ce-v1-fp32", "onnx:{build}/minilm-ce-v1-int8"],
     },
     "minilm-colbert-v1": {
         "kind": "colbert",

@@ -1,6 +1,6 @@
 """Writes models/release/<id>/MODEL_CARD.md from the recipe's config, data fingerprints and evaluation results.
 
-    /usr/bin/python3 models/tools/write_model_card.py minilm-ce-v1 [--notes FILE]
+    /usr/bin/python3 models/tools/write_model_card.py minilm-ce-v1 [--notes FILE] [--plugin-eval results/models-eval/eval-results.json]
 
 Numbers come from models/build/<id>/eval.jsonl and models/build/eval/baselines.jsonl (latest line per system and
 collection); --notes appends a hand-written section (e.g. how far we are from the targets and why).
@@ -50,6 +50,8 @@ def latest(paths):
 def label(system, mid):
     if system in LABELS:
         return LABELS[system]
+    if system.startswith("plugin:"):
+        return "BM25 top-100 + **%s** %s ONNX, through the plugin on a real node" % (mid, system.partition(":")[2])
     kind, _, arg = system.partition(":")
     length = arg.partition("@")[2]
     suffix = " (max_length %s)" % length if length else ""
@@ -79,11 +81,19 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("id")
     ap.add_argument("--notes")
+    ap.add_argument("--plugin-eval", help="eval-results.json of harness/eval.py with this model's cross_encoder rows")
+    ap.add_argument("--selected", help="how the shipped checkpoint was chosen, when training has no DONE marker")
     args = ap.parse_args()
     mid = args.id
     out = os.path.join(BUILD, mid)
     cfg = json.load(open(os.path.join(out, "config.json")))
     res = latest([os.path.join(BUILD, "eval", "baselines.jsonl"), os.path.join(out, "eval.jsonl")])
+    if args.plugin_eval:
+        for r in json.load(open(args.plugin_eval))["results"]:
+            if r["scorer"].startswith("cross_encoder") and r.get("window") == 100:
+                system = "plugin:" + ("int8" if "int8" in r["scorer"] else "fp32")
+                col = {"trec-dl-2019": "trecdl19"}.get(r["collection"], r["collection"])
+                res[(system, col)] = r
     systems = ["bm25", "bi", "maxsim0"] + sorted({s for s, _ in res if s not in LABELS})
     rel = os.path.join(minilm.MODELS_DIR, "release", mid)
     man = json.load(open(os.path.join(rel, "model.json"))) if os.path.exists(os.path.join(rel, "model.json")) else {}
@@ -136,7 +146,7 @@ def main():
         "## Training", "", train, "",
         "Model selection on validation only (nDCG@10 reranking: 40 MS MARCO dev queries with dense graded thesis "
         "labels over their BM25 top-20, 80 held-out SciFact train claims and 100 NFCorpus dev queries over BM25 "
-        "top-30). Selected checkpoint: %s." % (json.dumps(best) if best else "pending"), "",
+        "top-30). Selected checkpoint: %s." % (json.dumps(best) if best else (args.selected or "pending")), "",
         "Hardware: 2 CPU cores, no GPU (torch 1.13, 2 threads).", "",
         "## Evaluation", "",
         "Reranking the BM25 top-100: SciFact test (300 claims, BM25 from `models/tools/ir.py`, which gives 0.678 / "
