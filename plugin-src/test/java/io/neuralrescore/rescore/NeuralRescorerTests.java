@@ -526,7 +526,7 @@ public class NeuralRescorerTests extends OpenSearchTestCase {
                     if (minScore != null && nf < minScore) {
                         expectDropped.add(sd.doc);
                     } else {
-                        expectScored.add(new ScoreDoc(sd.doc, mode.combine(sd.score, qw, nf, rw)));
+                        expectScored.add(new ScoreDoc(sd.doc, mode.combine(sd.score, qw, nf, rw) + 0.0f)); // -0.0 counts as 0.0, as in WindowOrdering
                     }
                 }
             }
