@@ -319,8 +319,6 @@ def main():
     log("== index %s: %d SciFact docs through the late_interaction processor" % (INDEX, len(sub)))
     li_index.ensure_index(client, INDEX, sub, keep_in_source=("tok_float",), label=INDEX, log=log)
     if a.storage_only:
-        log("== index %s: %d SciFact docs through the late_interaction processor" % (INDEX, len(sub)))
-        li_index.ensure_index(client, INDEX, sub, keep_in_source=("tok_float",), label=INDEX, log=log)
         with open(os.path.join(a.out, "bench-results.json")) as f:
             old = json.load(f)
         log("== node storage")

@@ -109,18 +109,10 @@ def index_settings(shards=1, k1=0.9, b=0.4):
     }
 
 
-def index_corpus(client, index, corpus, batch=500, recreate=False, shards=1, progress=True, label=None):
-    """Indexes {id: {title, text}} with _bulk, showing progress; skips the work when the index already holds
-    exactly the corpus's document count (pass recreate=True to force)."""
-    label = label or index
-    if client.exists(index):
-        count = client.request("GET", "/%s/_count" % index)["count"]
-        if count == len(corpus) and not recreate:
-            if progress:
-                print("  index [%s] already holds %d docs; reusing it" % (index, count), file=sys.stderr)
-            return False
-        client.request("DELETE", "/" + index)
-    client.request("PUT", "/" + index, index_settings(shards=shards))
+def fill_index(client, index, corpus, body, batch, report):
+    """Creates `index` with `body`, bulk-indexes {id: source} in batches of `batch` (report(done, total, elapsed) after
+    each), then refreshes and force-merges to one segment. Returns the seconds it took."""
+    client.request("PUT", "/" + index, body)
     ids = list(corpus)
     t0 = time.time()
     for start in range(0, len(ids), batch):
@@ -132,14 +124,29 @@ def index_corpus(client, index, corpus, batch=500, recreate=False, shards=1, pro
         if r.get("errors"):
             bad = [i for i in r["items"] if i["index"].get("error")][:3]
             raise SystemExit("error: bulk indexing into [%s] failed: %s" % (index, bad))
-        done = min(start + batch, len(ids))
-        if progress:
-            rate = done / max(time.time() - t0, 1e-9)
-            print("\r  indexing %s: %d/%d docs (%.0f docs/s)" % (label, done, len(ids), rate), end="", file=sys.stderr, flush=True)
-    if progress:
-        print(file=sys.stderr)
+        report(min(start + batch, len(ids)), len(ids), time.time() - t0)
     client.request("PUT", "/%s/_settings" % index, {"index": {"refresh_interval": "1s"}})
     client.request("POST", "/%s/_refresh" % index)
     client.request("POST", "/%s/_forcemerge?max_num_segments=1" % index)
     client.request("POST", "/%s/_refresh" % index)
+    return time.time() - t0
+
+
+def index_corpus(client, index, corpus, batch=500, recreate=False, shards=1, progress=True, label=None):
+    """Indexes {id: {title, text}} with _bulk, showing progress; skips the work when the index already holds
+    exactly the corpus's document count (pass recreate=True to force)."""
+    label = label or index
+    if client.exists(index):
+        count = client.request("GET", "/%s/_count" % index)["count"]
+        if count == len(corpus) and not recreate:
+            if progress:
+                print("  index [%s] already holds %d docs; reusing it" % (index, count), file=sys.stderr)
+            return False
+        client.request("DELETE", "/" + index)
+
+    def report(done, total, elapsed):
+        if progress:
+            print("\r  indexing %s: %d/%d docs (%.0f docs/s)" % (label, done, total, done / max(elapsed, 1e-9)),
+                  end="\n" if done == total else "", file=sys.stderr, flush=True)
+    fill_index(client, index, corpus, index_settings(shards=shards), batch, report)
     return True

@@ -3,11 +3,9 @@ harness/late_interaction_bench.py): a corpus indexed through the plugin's `late_
 the default model (all-MiniLM-L6-v2, zero-shot token vectors of title + text), into one `multi_vector` field per
 encoding. The model runs once per document; ingest-common's `copy` processor fans its output out to the other fields.
 """
-import json
 import sys
-import time
 
-from .client import index_settings
+from .client import fill_index, index_settings
 
 MODEL = "all-minilm-l6-v2"
 DIMS = 384
@@ -55,24 +53,8 @@ def ensure_index(client, index, corpus, pipeline="li-encodings", keep_in_source=
             log("  index [%s] already holds %d docs; reusing it" % (index, count))
             return 0.0
         client.request("DELETE", "/" + index)
-    client.request("PUT", "/" + index, index_body(pipeline, keep_in_source, encodings))
-    ids = list(corpus)
-    t0 = time.time()
-    for start in range(0, len(ids), batch):
-        lines = []
-        for d in ids[start:start + batch]:
-            lines.append(json.dumps({"index": {"_index": index, "_id": d}}))
-            lines.append(json.dumps(corpus[d], ensure_ascii=False))
-        r = client.request("POST", "/_bulk", "\n".join(lines) + "\n", ndjson=True)
-        if r.get("errors"):
-            bad = [i for i in r["items"] if i["index"].get("error")][:3]
-            raise SystemExit("error: bulk indexing into [%s] failed: %s" % (index, bad))
-        done = min(start + batch, len(ids))
-        if done == len(ids) or (start // batch) % 10 == 0:
-            el = time.time() - t0
-            log("  indexing %s: %d/%d docs (%.1f docs/s, %.0f s)" % (label, done, len(ids), done / max(el, 1e-9), el))
-    client.request("PUT", "/%s/_settings" % index, {"index": {"refresh_interval": "1s"}})
-    client.request("POST", "/%s/_refresh" % index)
-    client.request("POST", "/%s/_forcemerge?max_num_segments=1" % index)
-    client.request("POST", "/%s/_refresh" % index)
-    return time.time() - t0
+
+    def report(done, total, elapsed):
+        if done == total or (done // batch - 1) % 10 == 0:
+            log("  indexing %s: %d/%d docs (%.1f docs/s, %.0f s)" % (label, done, total, done / max(elapsed, 1e-9), elapsed))
+    return fill_index(client, index, corpus, index_body(pipeline, keep_in_source, encodings), batch, report)
