@@ -34,26 +34,29 @@ def log(msg):
     print(msg, file=sys.stderr, flush=True)
 
 
-def scorers(kprimes_float, kprime_all):
+def scorers(kprimes_float, kprime_all, model=li_index.MODEL, encodings=li_index.ENCODINGS, scorings=("colbert", "xtr")):
     out = []
-    for e in li_index.ENCODINGS:
-        out.append({"encoding": e, "scoring": "colbert"})
-    for e in li_index.ENCODINGS:
-        out.append({"encoding": e, "scoring": "xtr", "top_k_prime": kprime_all})
-    for k in kprimes_float:
-        if k != kprime_all:
-            out.append({"encoding": "float", "scoring": "xtr", "top_k_prime": k})
+    if "colbert" in scorings:
+        for e in encodings:
+            out.append({"model": model, "encoding": e, "scoring": "colbert"})
+    if "xtr" in scorings:
+        for e in encodings:
+            out.append({"model": model, "encoding": e, "scoring": "xtr", "top_k_prime": kprime_all})
+        for k in kprimes_float:
+            if k != kprime_all and "float" in encodings:
+                out.append({"model": model, "encoding": "float", "scoring": "xtr", "top_k_prime": k})
     return out
 
 
 def label(s):
+    prefix = "" if s["model"] == li_index.MODEL else s["model"] + ": "
     if s["scoring"] == "xtr":
-        return "xtr k'=%d, %s" % (s["top_k_prime"], s["encoding"])
-    return "colbert, %s" % s["encoding"]
+        return prefix + "xtr k'=%d, %s" % (s["top_k_prime"], s["encoding"])
+    return prefix + "colbert, %s" % s["encoding"]
 
 
 def clause(s, query_text, window):
-    c = {"model": li_index.MODEL, "query_text": query_text, "field": li_index.field(s["encoding"]), "scoring": s["scoring"],
+    c = {"model": s["model"], "query_text": query_text, "field": li_index.field(s["encoding"]), "scoring": s["scoring"],
          "score_mode": "replace"}
     if s["scoring"] == "xtr":
         c["top_k_prime"] = s["top_k_prime"]
@@ -72,14 +75,15 @@ def run(client, coll, scorer, window):
         qtext = coll["_queries"][qid]
         rescore = clause(scorer, qtext, window) if scorer else None
         body = search.search_body(first_pass(coll, qid, qtext), coll["_size"], rescore)
-        r, dt = client.timed("POST", "/%s/_search" % coll["index"], body)
+        index = coll["_indexes"][scorer["model"]] if scorer else next(iter(coll["_indexes"].values()))
+        r, dt = client.timed("POST", "/%s/_search" % index, body)
         rankings[qid] = [h["_id"] for h in r["hits"]["hits"]]
         lat.append(dt)
         took.append(r.get("took", 0) / 1000.0)
     return rankings, lat, took
 
 
-def prepare(client, name, coll, max_queries):
+def prepare(client, name, coll, max_queries, models, encodings):
     path = coll["path"]
     corpus = data.load_corpus(path)
     coll["_queries"] = data.load_queries(path)
@@ -101,8 +105,14 @@ def prepare(client, name, coll, max_queries):
     if max_queries:
         qids = qids[:max_queries]
     coll["_qids"] = qids
-    t = li_index.ensure_index(client, coll["index"], corpus, label=name, log=log)
-    coll["_index_seconds"] = t
+    coll["_index_seconds"] = 0.0
+    coll["_indexes"] = {}
+    for model, dims in models:
+        # the default model's index keeps its historical name, so earlier nodes' indexes are reused
+        index = coll["index"] if model == li_index.MODEL else "%s--%s" % (coll["index"], model)
+        coll["_indexes"][model] = index
+        coll["_index_seconds"] += li_index.ensure_index(client, index, corpus, pipeline="li-" + model, label=name + " / " + model,
+                                                        log=log, model=model, dims=dims, encodings=encodings)
     coll["_docs"] = len(corpus)
     log("  %s: %d docs, %d judged queries, first pass: %s" % (name, len(corpus), len(qids),
         "run file " + coll["run"] if coll["_run"] is not None else "BM25 top-%d" % coll["_size"]))
@@ -113,7 +123,7 @@ def evaluate(client, name, coll, scorer_list, window, results, run_dir):
 
     def record(lbl, s, rankings, lat, took):
         m, per = metrics.evaluate(rankings, qrels, min_rel=coll["min_rel"])
-        row = {"collection": name, "scorer": lbl, "encoding": s and s["encoding"], "scoring": s and s["scoring"],
+        row = {"collection": name, "scorer": lbl, "model": s and s["model"], "encoding": s and s["encoding"], "scoring": s and s["scoring"],
                "top_k_prime": s and s.get("top_k_prime"), "window": window if s else 0, "queries": m["queries"],
                "ndcg@10": m["ndcg@10"], "recall@100": m["recall@100"], "mrr@10": m["mrr@10"],
                "latency_mean_ms": 1000 * mean(lat), "latency_p95_ms": 1000 * percentile(lat, 95), "took_mean_ms": 1000 * mean(took),
@@ -132,8 +142,8 @@ def evaluate(client, name, coll, scorer_list, window, results, run_dir):
     record("BM25" if coll["_run"] is None else "BM25 (run file)", None, rankings, lat, took)
     for s in scorer_list:
         q0 = coll["_qids"][0]
-        client.request("POST", "/%s/_search" % coll["index"], search.search_body(first_pass(coll, q0, coll["_queries"][q0]), 10,
-                                                                                   clause(s, coll["_queries"][q0], window)))
+        client.request("POST", "/%s/_search" % coll["_indexes"][s["model"]],
+                       search.search_body(first_pass(coll, q0, coll["_queries"][q0]), 10, clause(s, coll["_queries"][q0], window)))
         rankings, lat, took = run(client, coll, s, window)
         record(label(s), s, rankings, lat, took)
 
@@ -163,9 +173,13 @@ def write_report(results, meta, out):
              "`harness/late_interaction_eval.py` (`scripts/eval-late-interaction.sh`)." % (meta["date"], meta["machine"], meta.get("heap", "?")),
              "",
              "Conditions:",
-             "- Model: `all-minilm-l6-v2` (the shipped int8-quantized MiniLM bi-encoder) used **zero-shot** as a token encoder: "
-             "document = title + text, [CLS] and [SEP] kept, punctuation skipped, max 256 tokens; query = its own tokens "
-             "(no [MASK] augmentation, no markers), every vector L2-normalized. Not a trained ColBERT model.",
+             "- Models: " + "; ".join(
+                 "`all-minilm-l6-v2` (the shipped int8-quantized MiniLM bi-encoder) used **zero-shot** as a token encoder: "
+                 "document = title + text, [CLS] and [SEP] kept, punctuation skipped, max 256 tokens; query = its own tokens "
+                 "(no [MASK] augmentation, no markers), every vector L2-normalized; not a trained ColBERT model"
+                 if m["id"] == li_index.MODEL else
+                 "`%s` (%s, %d dims; its manifest's markers, query augmentation, skiplist and lengths)" % (m["id"], m.get("description") or m.get("type"), m["dims"])
+                 for m in meta.get("models", [{"id": li_index.MODEL}])) + ".",
              "- Indexing: the plugin's `late_interaction` ingest processor once per document, copied into one "
              "`multi_vector` field per encoding; one shard (the rescore window is then the global top-N).",
              "- First pass: SciFact: BM25 (k1 0.9, b 0.4, English analysis, title + text) top 100 from the node; "
@@ -185,10 +199,10 @@ def write_report(results, meta, out):
         c = meta["collections"][coll]
         lines += ["## %s (%d queries, %d docs)" % (coll, c["queries"], c["docs"]), ""]
         base = rows[0]["ndcg@10"]
-        floats = {(r["scoring"], r["top_k_prime"]): r["ndcg@10"] for r in rows if r["encoding"] == "float"}
+        floats = {(r.get("model"), r["scoring"], r["top_k_prime"]): r["ndcg@10"] for r in rows if r["encoding"] == "float"}
         table = []
         for r in rows:
-            ref = floats.get((r["scoring"], r["top_k_prime"])) if r["encoding"] else None
+            ref = floats.get((r.get("model"), r["scoring"], r["top_k_prime"])) if r["encoding"] else None
             table.append([r["scorer"], "%.4f" % r["ndcg@10"], "%+.4f" % (r["ndcg@10"] - base) if r["encoding"] else "-",
                           ("%+.4f" % (r["ndcg@10"] - ref)) if ref is not None and r["encoding"] != "float" else "-",
                           "%.4f" % r["recall@100"], "%.4f" % r["mrr@10"], "%.0f" % r["latency_mean_ms"]])
@@ -200,10 +214,13 @@ def write_report(results, meta, out):
     table = []
     for coll in meta["collections"]:
         rows = [r for r in results if r["collection"] == coll and r["encoding"]]
-        for scoring, k in sorted({(r["scoring"], r["top_k_prime"]) for r in rows}, key=lambda x: (x[0], x[1] or 0)):
-            by = {r["encoding"]: r for r in rows if r["scoring"] == scoring and r["top_k_prime"] == k}
+        for model, scoring, k in sorted({(r.get("model") or "", r["scoring"], r["top_k_prime"]) for r in rows},
+                                        key=lambda x: (x[0], x[1], x[2] or 0)):
+            by = {r["encoding"]: r for r in rows if (r.get("model") or "") == model and r["scoring"] == scoring and r["top_k_prime"] == k}
             if "float" in by and len(by) > 1:
                 name = scoring if scoring == "colbert" else "xtr k'=%d" % k
+                if model and model != li_index.MODEL:
+                    name = model + ": " + name
                 f = by["float"]
                 cells = []
                 for e in ("float16", "int8", "bit"):
@@ -243,6 +260,11 @@ def main():
     ap.add_argument("--top-k-prime", type=int, default=1000, help="XTR k' for every encoding")
     ap.add_argument("--float-top-k-primes", default="100,1000,10000", help="extra XTR k' values, float only")
     ap.add_argument("--heap", default="?")
+    ap.add_argument("--models", default=li_index.MODEL,
+                    help="comma-separated token encoders to compare, as ID[:DIMS] (DIMS 384 unless given), each indexed "
+                         "into its own index, e.g. all-minilm-l6-v2,minilm-colbert-v1:128")
+    ap.add_argument("--encodings", default=",".join(li_index.ENCODINGS))
+    ap.add_argument("--scorings", default="colbert,xtr")
     a = ap.parse_args()
     client = Client(a.url, timeout=3600)
     client.wait_for_node()
@@ -251,11 +273,24 @@ def main():
     results = []
     run_dir = os.path.join(a.out, "runs")
     os.makedirs(run_dir, exist_ok=True)
-    sc = scorers([int(k) for k in a.float_top_k_primes.split(",") if k], a.top_k_prime)
+    encodings = tuple(e for e in a.encodings.split(",") if e)
+    listed = client.request("GET", "/_plugins/neural_rescore/models")["models"]
+    models = []
+    sc = []
+    for spec in a.models.split(","):
+        model, _, dims = spec.partition(":")
+        if model not in listed:
+            raise SystemExit("model [%s] is not on the node; it has %s" % (model, sorted(listed)))
+        dims = int(dims or li_index.DIMS)
+        models.append((model, dims))
+        sc += scorers([int(k) for k in a.float_top_k_primes.split(",") if k], a.top_k_prime, model, encodings,
+                      a.scorings.split(","))
+    meta["models"] = [{"id": m, "dims": d, "type": listed[m].get("type"), "description": listed[m].get("description")}
+                      for m, d in models]
     for name in a.collections.split(","):
         coll = dict(COLLECTIONS[name])
         log("== %s" % name)
-        prepare(client, name, coll, a.max_queries)
+        prepare(client, name, coll, a.max_queries, models, encodings)
         evaluate(client, name, coll, sc, a.window, results, run_dir)
         meta["collections"][name] = {"queries": len(coll["_qids"]), "docs": coll["_docs"], "index_seconds": coll["_index_seconds"]}
         meta["load_average"] = open("/proc/loadavg").read().strip()

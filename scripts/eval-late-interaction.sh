@@ -6,7 +6,10 @@
 #   scripts/eval-late-interaction.sh                         builds the zip, starts a node on LI_PORT (9741, heap
 #                                                            NODE_HEAP, default 3g), runs, stops it
 #   scripts/eval-late-interaction.sh --url http://host:9200  uses a running node with the plugin
-#   extra arguments go to harness/late_interaction_eval.py (--collections, --max-queries, --top-k-prime, ...)
+#   extra arguments go to harness/late_interaction_eval.py (--collections, --max-queries, --top-k-prime, --models,
+#   --encodings, --scorings, --out, ...); EXTRA_MODELS="dir ..." copies more model folders onto the node, e.g.
+#   EXTRA_MODELS=models/build/minilm-colbert-v1-fp32 scripts/eval-late-interaction.sh \
+#     --models all-minilm-l6-v2,minilm-colbert-v1:128,minilm-colbert-v1-fp32:128 --scorings colbert --out results/models-eval/colbert
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export BUILD_DIR=${BUILD_DIR:-$ROOT/target}
@@ -21,5 +24,6 @@ NODE_DIR="$BUILD_DIR/li-node"
 echo "== building the plugin zip into $BUILD_DIR"
 (cd "$ROOT" && mvn -B -q package -DskipUnitTests=true -DskipClusterTests=true -Dbuild.dir="$BUILD_DIR")
 trap '"$ROOT/integ-tests/node.sh" stop "$NODE_DIR"' EXIT
-"$ROOT/integ-tests/node.sh" start "$NODE_DIR" "$PORT"
+# shellcheck disable=SC2086
+"$ROOT/integ-tests/node.sh" start "$NODE_DIR" "$PORT" ${EXTRA_MODELS:-}
 "$PYTHON" "$ROOT/harness/late_interaction_eval.py" --url "http://127.0.0.1:$PORT" --heap "$NODE_HEAP" "$@"

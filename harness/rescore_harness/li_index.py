@@ -1,7 +1,7 @@
 """Late-interaction indexes for the quality and speed harnesses (harness/late_interaction_eval.py and
 harness/late_interaction_bench.py): a corpus indexed through the plugin's `late_interaction` ingest processor with
-the default model (all-MiniLM-L6-v2, zero-shot token vectors of title + text), into one `multi_vector` field per
-encoding. The model runs once per document; ingest-common's `copy` processor fans its output out to the other fields.
+the default model (all-MiniLM-L6-v2, zero-shot token vectors of title + text) or another token encoder (e.g. our
+`minilm-colbert-v1`), into one `multi_vector` field per encoding. The model runs once per document; ingest-common's `copy` processor fans its output out to the other fields.
 """
 import sys
 
@@ -16,16 +16,16 @@ def field(encoding):
     return "tok_" + encoding
 
 
-def pipeline_body(source_fields=("title", "text"), batch_size=16, encodings=ENCODINGS):
-    procs = [{"late_interaction": {"model": MODEL, "fields": list(source_fields), "target_field": field(encodings[0]),
+def pipeline_body(source_fields=("title", "text"), batch_size=16, encodings=ENCODINGS, model=MODEL):
+    procs = [{"late_interaction": {"model": model, "fields": list(source_fields), "target_field": field(encodings[0]),
                                    "batch_size": batch_size}}]
     for e in encodings[1:]:
         procs.append({"copy": {"source_field": field(encodings[0]), "target_field": field(e)}})
-    return {"description": "token vectors of %s by %s, one field per encoding" % ("+".join(source_fields), MODEL),
+    return {"description": "token vectors of %s by %s, one field per encoding" % ("+".join(source_fields), model),
             "processors": procs}
 
 
-def index_body(pipeline, keep_in_source=(), encodings=ENCODINGS):
+def index_body(pipeline, keep_in_source=(), encodings=ENCODINGS, model=MODEL, dims=DIMS):
     """BM25 settings and text fields as the quality harness (client.index_settings: 1 shard, k1 0.9, b 0.4, English
     analysis, title + text copied to `contents`), plus the multi_vector fields. Vectors are left out of _source
     except the fields named in keep_in_source (the painless baseline reads those from _source)."""
@@ -33,7 +33,7 @@ def index_body(pipeline, keep_in_source=(), encodings=ENCODINGS):
     body["settings"]["default_pipeline"] = pipeline
     props = body["mappings"]["properties"]
     for e in encodings:
-        props[field(e)] = {"type": "multi_vector", "dims": DIMS, "encoding": e, "model": MODEL}
+        props[field(e)] = {"type": "multi_vector", "dims": dims, "encoding": e, "model": model}
     excludes = [field(e) for e in encodings if field(e) not in keep_in_source]
     if excludes:
         body["mappings"]["_source"] = {"excludes": excludes}
@@ -41,12 +41,12 @@ def index_body(pipeline, keep_in_source=(), encodings=ENCODINGS):
 
 
 def ensure_index(client, index, corpus, pipeline="li-encodings", keep_in_source=(), encodings=ENCODINGS, batch=16,
-                 label=None, log=None):
-    """Creates and fills `index` unless it already holds exactly the corpus's documents. Returns seconds spent
-    indexing (0 when reused)."""
+                 label=None, log=None, model=MODEL, dims=DIMS):
+    """Creates and fills `index` (token vectors by `model`, `dims` per vector) unless it already holds exactly the
+    corpus's documents. Returns seconds spent indexing (0 when reused)."""
     log = log or (lambda m: print(m, file=sys.stderr, flush=True))
     label = label or index
-    client.request("PUT", "/_ingest/pipeline/" + pipeline, pipeline_body(encodings=encodings))
+    client.request("PUT", "/_ingest/pipeline/" + pipeline, pipeline_body(encodings=encodings, model=model))
     if client.exists(index):
         count = client.request("GET", "/%s/_count" % index)["count"]
         if count == len(corpus):
@@ -57,4 +57,4 @@ def ensure_index(client, index, corpus, pipeline="li-encodings", keep_in_source=
     def report(done, total, elapsed):
         if done == total or (done // batch - 1) % 10 == 0:
             log("  indexing %s: %d/%d docs (%.1f docs/s, %.0f s)" % (label, done, total, done / max(elapsed, 1e-9), elapsed))
-    return fill_index(client, index, corpus, index_body(pipeline, keep_in_source, encodings), batch, report)
+    return fill_index(client, index, corpus, index_body(pipeline, keep_in_source, encodings, model, dims), batch, report)

@@ -5,10 +5,11 @@
 SYSTEM is one of
   bm25                    the candidate order itself
   bi                      all-MiniLM-L6-v2 cosine (mean pooled, normalized; queries 64, docs 256 tokens)
-  maxsim0                 zero-shot MaxSim over raw all-MiniLM-L6-v2 token vectors (no markers, no [MASK]
-                          augmentation, punctuation skiplist, normalized; document length 180 as the manifest default)
+  maxsim0[@LEN]           zero-shot MaxSim over raw all-MiniLM-L6-v2 token vectors (no markers, no [MASK]
+                          augmentation, punctuation skiplist, normalized; document length LEN, default 180)
   ce:CKPT[@LEN]           torch cross-encoder checkpoint (best.pt from train_cross_encoder.py), pair length LEN
-  colbert:CKPT            torch ColBERT checkpoint (best.pt from train_colbert.py), encoding from its config
+  colbert:CKPT[@LEN]      torch ColBERT checkpoint (best.pt from train_colbert.py), encoding from its config,
+                          document length LEN when given
   onnx:FOLDER[@LEN]       a model folder (model.json + model.onnx + tokenizer.json) run by the numpy ONNX reference
                           executor: what ships, int8 included (slow)
 Scores are cached per system and collection in models/build/eval/scores/, so an interrupted run resumes.
@@ -163,9 +164,10 @@ def system_scores(spec, col):
         return {(q, d): s for q in col["run"] for d, s in col["run"][q].items()}
     if kind == "bi":
         return score_dense(col)
-    if kind == "maxsim0":
+    if kind.partition("@")[0] == "maxsim0":
         bert, tok = backbone()
-        enc = colbert_encoding.ColbertEncoding(tok, None, None, 32, 180, False, "punctuation")
+        enc = colbert_encoding.ColbertEncoding(tok, None, None, 32, int(kind.partition("@")[2] or 180), False,
+                                               "punctuation")
         return score_late(col, lambda i, m, t: bert(i, m, t), enc, "maxsim0")
     path, _, length = arg.partition("@")
     if kind == "ce":
@@ -175,7 +177,10 @@ def system_scores(spec, col):
     if kind == "colbert":
         m, cfg = load_ckpt_model("colbert", path)
         tok = backbone()[1]
-        enc = colbert_encoding.ColbertEncoding.from_manifest(tok, cfg.get("manifest", {}))
+        man = dict(cfg.get("manifest", {}))
+        if length:
+            man["document_max_length"] = int(length)
+        enc = colbert_encoding.ColbertEncoding.from_manifest(tok, man)
         return score_late(col, lambda i, mk, t: m(i, mk, t), enc, spec)
     if kind == "onnx":
         from onnx_numpy import OnnxNumpy

@@ -62,6 +62,29 @@ def check_colbert(folder, model, enc):
     return out
 
 
+def write_colbert_expected(folder, enc, dest):
+    """expected.tsv for the Java tests of a released ColBERT model: each query and document run alone (batch of one,
+    so int8's per-batch activation scales are those of the plugin encoding one text) through the folder's graph by
+    the numpy reference executor; maxsim over normalized vectors with the skiplist applied."""
+    from make_tiny_cross_encoder import PAIRS
+    g = OnnxNumpy(os.path.join(folder, "model.onnx"))
+
+    def vecs(ids, mask):
+        out = g.run({"input_ids": np.array([ids]), "attention_mask": np.array([mask]),
+                     "token_type_ids": np.zeros((1, len(ids)), np.int64)})[0][0]
+        return out / np.linalg.norm(out, axis=1, keepdims=True)
+
+    rows = ["id\tquery\tdocument\tquery_ids\tdocument_ids\tdocument_kept\tmaxsim"]
+    ints = lambda xs: " ".join(str(int(x)) for x in xs)  # noqa: E731
+    for i, (q, d) in enumerate(PAIRS[:13]):
+        qi, qm = enc.query(q)
+        di, dm, keep = enc.document(d)
+        score = colbert_encoding.maxsim(vecs(qi, qm), vecs(di, dm)[np.array(keep)])
+        rows.append("%d\t%s\t%s\t%s\t%s\t%s\t%.7g" % (i, q, d, ints(qi), ints(di), ints(keep), score))
+    with open(dest, "w", encoding="utf-8") as f:
+        f.write("\n".join(rows) + "\n")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("kind", choices=["ce", "colbert"])
@@ -129,6 +152,9 @@ def main():
             if os.path.getsize(p) > LIMIT:
                 raise SystemExit("%s is over 50 MB; not copying it to models/release" % p)
             shutil.copyfile(p, os.path.join(rel, name))
+        if args.kind == "colbert":
+            write_colbert_expected(rel, colbert_encoding.ColbertEncoding.from_manifest(tok, manifest),
+                                   os.path.join(rel, "expected.tsv"))
         print("release folder", rel, "<-", os.path.basename(src))
 
 

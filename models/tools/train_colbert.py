@@ -3,9 +3,13 @@
     nohup nice -n 15 /usr/bin/python3 models/tools/train_colbert.py --out models/build/minilm-colbert-v1 \
         [--teacher models/build/minilm-ce-v1/best.pt] &
 
-Model: all-MiniLM-L6-v2 + linear projection 384 -> 128 (no bias, orthonormal init), markers [unused0]/[unused1],
-queries padded with [MASK] to 32 (see colbert_encoding.py). All transformer layers train; of the word embeddings only
-the rows of the two markers and [MASK] do (they are nearly untrained in the backbone).
+Model: all-MiniLM-L6-v2 + linear projection 384 -> 128 (no bias), markers [unused0]/[unused1], queries padded with
+[MASK] to 32 (see colbert_encoding.py). With --train-layers 6 (all) every transformer layer trains and, of the word
+embeddings, the rows of the two markers and [MASK] (nearly untrained in the backbone). With --train-layers N < 6 the
+embeddings and the bottom 6-N layers stay frozen (run without gradients, so a step costs about half as much on CPU)
+and only the top N layers and the projection train. --proj-init pca starts the projection from the top principal
+directions of the backbone's (normalized) token vectors, so step 0 is close to zero-shot MaxSim; `orthonormal` is a
+random orthonormal projection.
 Per step: B queries, each with its positive and n-1 hard negatives (BM25- and bi-encoder-mined). Loss =
 softmax cross-entropy of each query over all B*n documents of the step (its own hard negatives + in-batch
 negatives) on MaxSim scores / temperature, + lambda * KL(teacher || student) over the query's own n documents, the
@@ -54,6 +58,11 @@ def main():
     ap.add_argument("--ckpt-minutes", type=float, default=5.0)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--val-limit", type=int, default=0, help="cap queries per validation set (smoke tests)")
+    ap.add_argument("--train-layers", type=int, default=6, help="top transformer layers that train (6 = all)")
+    ap.add_argument("--proj-init", choices=("orthonormal", "pca"), default="orthonormal")
+    ap.add_argument("--pca-docs", type=int, default=400, help="training documents whose token vectors fit the PCA")
+    ap.add_argument("--markers", type=int, choices=(0, 1), default=1, help="query/document markers [unused0]/[unused1]")
+    ap.add_argument("--query-augmentation", type=int, choices=(0, 1), default=1, help="pad queries with [MASK] to 32")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     os.makedirs(args.out, exist_ok=True)
@@ -65,21 +74,102 @@ def main():
     sched = trainlib.schedule(groups, DEFAULT_WEIGHTS, args.queries, args.seed)
     onnx_path, tok_path = minilm.extract_backbone()
     tok = wordpiece.WordPieceTokenizer(tok_path)
-    manifest = {"query_marker": "[unused0]", "document_marker": "[unused1]", "query_max_length": 32,
-                "document_max_length": args.doc_len, "query_augmentation": True, "skiplist": "punctuation",
-                "normalize": True, "dimension": args.dim}
+    manifest = {"query_marker": "[unused0]" if args.markers else None,
+                "document_marker": "[unused1]" if args.markers else None, "query_max_length": 32,
+                "document_max_length": args.doc_len, "query_augmentation": bool(args.query_augmentation),
+                "skiplist": "punctuation", "normalize": True, "dimension": args.dim}
     enc = colbert_encoding.ColbertEncoding.from_manifest(tok, manifest)
 
     torch.manual_seed(args.seed)
     model = minilm.ColBERT(minilm.load_minilm(onnx_path, dropout=0.1), dim=args.dim, seed=args.seed)
     emb = model.bert.embeddings.word_embeddings.weight
-    rows = torch.zeros(emb.shape[0], 1)
-    for t in ("[unused0]", "[unused1]", "[MASK]"):
-        rows[tok.vocab[t]] = 1.0
-    emb.register_hook(lambda g: g * rows)
+    n_layers = len(model.bert.layer)
+    frozen = n_layers - max(0, min(n_layers, args.train_layers))
     with torch.no_grad():  # start the markers from [CLS]'s scale so they are not drowned by position embeddings
         for t in ("[unused0]", "[unused1]"):
             emb[tok.vocab[t]] *= emb[tok.vocab["[CLS]"]].norm() / emb[tok.vocab[t]].norm()
+    if frozen == 0:
+        rows = torch.zeros(emb.shape[0], 1)
+        for t in ("[unused0]", "[unused1]", "[MASK]"):
+            rows[tok.vocab[t]] = 1.0
+        emb.register_hook(lambda g: g * rows)
+    else:
+        for p in list(model.bert.embeddings.parameters()) + [p for l in model.bert.layer[:frozen]
+                                                             for p in l.parameters()]:
+            p.requires_grad_(False)
+
+    def attention_bias(mask):
+        return (1.0 - mask[:, None, None, :].float()) * torch.finfo(torch.float32).min
+
+    def bottom(ids, mask):
+        """Output of the frozen part (embeddings and bottom layers): no gradients, no dropout."""
+        bert = model.bert
+        bias = attention_bias(mask)
+        with torch.no_grad():
+            was = bert.training
+            bert.embeddings.train(False)
+            x = bert.embeddings(ids, torch.zeros_like(ids))
+            for layer in bert.layer[:frozen]:
+                layer.train(False)
+                x = layer(x, bias)
+            bert.embeddings.train(was)
+        return x
+
+    def top(x, mask):
+        bias = attention_bias(mask)
+        for layer in model.bert.layer[frozen:]:
+            x = layer(x, bias)
+        return x
+
+    def hidden(ids, mask):
+        """Backbone output; the frozen bottom runs without gradients and without dropout."""
+        if frozen == 0:
+            return model.bert(ids, mask, torch.zeros_like(ids))
+        return top(bottom(ids, mask), mask)
+
+    bottom_cache = {}
+
+    def cached_hidden(encs):
+        """hidden() for validation texts: the frozen part's output of each sequence is computed once per run."""
+        if frozen == 0:
+            ids, mask = colbert_encoding.pad([e[0] for e in encs], [e[1] for e in encs])
+            return hidden(torch.from_numpy(ids), torch.from_numpy(mask))
+        missing = [e for e in encs if (tuple(e[0]), tuple(e[1])) not in bottom_cache]
+        if missing:
+            ids, mask = colbert_encoding.pad([e[0] for e in missing], [e[1] for e in missing])
+            x = bottom(torch.from_numpy(ids), torch.from_numpy(mask))
+            for j, e in enumerate(missing):
+                bottom_cache[(tuple(e[0]), tuple(e[1]))] = x[j, : len(e[0])].clone()
+        ids, mask = colbert_encoding.pad([e[0] for e in encs], [e[1] for e in encs])
+        x = torch.zeros(len(encs), ids.shape[1], model.bert.config.hidden)
+        for j, e in enumerate(encs):
+            x[j, : len(e[0])] = bottom_cache[(tuple(e[0]), tuple(e[1]))]
+        return top(x, torch.from_numpy(mask))
+
+    def pca_init():
+        """Projection rows = top principal directions (uncentred second moment) of normalized backbone token vectors
+        of training documents and queries, as they are encoded (markers, [MASK] augmentation)."""
+        rng = random.Random(args.seed)
+        picked = [groups[rng.randrange(len(groups))] for _ in range(args.pca_docs)]
+        vecs = []
+        model.eval()
+        with torch.no_grad():
+            for k in range(0, len(picked), 16):
+                part = picked[k:k + 16]
+                for encs in ([enc.document(g["pos"][0][0]) for g in part] + [enc.document(g["neg"][0][0]) for g in part if g["neg"]],
+                             [enc.query(g["q"]) for g in part]):
+                    ids, mask = colbert_encoding.pad([e[0] for e in encs], [e[1] for e in encs])
+                    h = F.normalize(hidden(torch.from_numpy(ids), torch.from_numpy(mask)), dim=-1)
+                    for j, e in enumerate(encs):
+                        vecs.append(h[j, : len(e[0])])
+        x = torch.cat(vecs)
+        evals, evecs = torch.linalg.eigh(x.T @ x / x.shape[0])
+        top = evecs[:, torch.argsort(evals, descending=True)[: args.dim]]
+        with torch.no_grad():
+            model.proj.weight.copy_(top.T)
+        log("pca projection from %d token vectors: %.1f%% of the second moment kept" % (
+            x.shape[0], 100.0 * float(evals.sort(descending=True).values[: args.dim].sum() / evals.sum())))
+        model.train()
 
     teacher = None
     if args.teacher:
@@ -88,14 +178,14 @@ def main():
         teacher.eval()
 
     nodecay = lambda n: n.endswith("bias") or "norm" in n.lower()  # noqa: E731
-    named = [(n, p) for n, p in model.named_parameters() if n != "bert.embeddings.word_embeddings.weight"]
+    named = [(n, p) for n, p in model.named_parameters()
+             if n != "bert.embeddings.word_embeddings.weight" and p.requires_grad]
     params = [
         {"params": [p for n, p in named if n.startswith("bert.") and not nodecay(n)], "lr": args.lr,
          "weight_decay": 0.01},
         {"params": [p for n, p in named if n.startswith("bert.") and nodecay(n)], "lr": args.lr, "weight_decay": 0.0},
         {"params": [p for n, p in named if not n.startswith("bert.")], "lr": args.head_lr, "weight_decay": 0.0},
-        {"params": [emb], "lr": args.head_lr, "weight_decay": 0.0},
-    ]
+    ] + ([{"params": [emb], "lr": args.head_lr, "weight_decay": 0.0}] if frozen == 0 else [])
     base_lrs = [g["lr"] for g in params]
     opt = torch.optim.AdamW(params, lr=args.lr)
     total_steps = args.queries // args.batch
@@ -109,6 +199,8 @@ def main():
         trainlib.set_rng_state(ck["rng"])
         log("resumed at query", state["query"])
     else:
+        if args.proj_init == "pca":
+            pca_init()
         with open(os.path.join(args.out, "config.json"), "w") as f:
             json.dump({"args": vars(args), "weights": DEFAULT_WEIGHTS, "manifest": manifest,
                        "teacher_sha256": minilm.sha256_file(args.teacher) if args.teacher else None,
@@ -123,8 +215,7 @@ def main():
     def encode(batch_enc):
         ids, mask = colbert_encoding.pad([e[0] for e in batch_enc], [e[1] for e in batch_enc])
         ids, mask = torch.from_numpy(ids), torch.from_numpy(mask)
-        h = F.normalize(model(ids, mask, torch.zeros_like(ids)), dim=-1)
-        return h
+        return F.normalize(model.proj(hidden(ids, mask)), dim=-1)
 
     def scores(qh, q_enc, dh, d_enc):
         """qh [B, 32, d], dh [N, L, d] -> MaxSim [B, N] with padding and skiplist masked out of the max."""
@@ -144,12 +235,13 @@ def main():
         def f(q, texts):
             with torch.no_grad():
                 qe = [e2.query(q)]
-                qh = encode(qe)
+                qh = F.normalize(model.proj(cached_hidden(qe)), dim=-1)
                 out = []
                 de_all = [e2.document(t) for t in texts]
                 for k in range(0, len(texts), 16):
                     de = de_all[k: k + 16]
-                    out += scores(qh, qe, encode(de), de)[0].tolist()
+                    dh = F.normalize(model.proj(cached_hidden([e[:2] for e in de])), dim=-1)
+                    out += scores(qh, qe, dh, de)[0].tolist()
             return out
         return f
 
@@ -169,7 +261,30 @@ def main():
             log("new best")
 
     if state["query"] == 0 and not state["history"]:
-        validate()  # zero-shot starting point (random orthonormal projection)
+        if frozen > 0:  # reference: zero-shot MaxSim over the raw backbone (no markers, no [MASK], 384 dims)
+            raw = colbert_encoding.ColbertEncoding(tok, None, None, 32, args.val_doc_len, False, "punctuation")
+
+            def raw_fn(q, texts):
+                with torch.no_grad():
+                    qe = [raw.query(q)]
+                    ids, mask = colbert_encoding.pad([e[0] for e in qe], [e[1] for e in qe])
+                    qh = F.normalize(hidden(torch.from_numpy(ids), torch.from_numpy(mask)), dim=-1)
+                    out = []
+                    de_all = [raw.document(t) for t in texts]
+                    for k in range(0, len(texts), 16):
+                        de = de_all[k: k + 16]
+                        ids, mask = colbert_encoding.pad([e[0] for e in de], [e[1] for e in de])
+                        dh = F.normalize(hidden(torch.from_numpy(ids), torch.from_numpy(mask)), dim=-1)
+                        out += scores(qh, qe, dh, de)[0].tolist()
+                return out
+            model.eval()
+            zs = {name: trainlib.rerank_val(raw_fn, items)[0] for name, items in val.items()}
+            zs["mean"] = float(np.mean([zs[k] for k in val]))
+            model.train()
+            state["zero_shot"] = zs
+            log("validation of zero-shot MaxSim (raw backbone, 384 dims): %s" % json.dumps(
+                {k: round(v, 4) for k, v in zs.items()}))
+        validate()  # starting point (projection as initialized)
         save()
     model.train()
     last_ckpt = time.time()

@@ -53,9 +53,15 @@ public final class TestModels {
         return ModelManifest.read(id, dir);
     }
 
-    /** Rows of a model's {@code expected.tsv}, as column name to value. */
+    /** Models this project trained and ships, with their check data, under {@code models/release}. */
+    public static Path releaseModels() {
+        return repoRoot().resolve("models").resolve("release");
+    }
+
+    /** Rows of a model's {@code expected.tsv} (a test model's, else a released model's), as column name to value. */
     public static List<Map<String, String>> expected(String id) throws IOException {
-        List<String> lines = Files.readAllLines(testModels().resolve(id).resolve("expected.tsv"), StandardCharsets.UTF_8);
+        Path dir = Files.isDirectory(testModels().resolve(id)) ? testModels().resolve(id) : releaseModels().resolve(id);
+        List<String> lines = Files.readAllLines(dir.resolve("expected.tsv"), StandardCharsets.UTF_8);
         String[] header = lines.get(0).split("\t", -1);
         List<Map<String, String>> rows = new ArrayList<>();
         for (String line : lines.subList(1, lines.size())) {
