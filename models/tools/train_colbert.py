@@ -13,8 +13,9 @@ random orthonormal projection.
 Per step: B queries, each with its positive and n-1 hard negatives (BM25- and bi-encoder-mined). Loss =
 softmax cross-entropy of each query over all B*n documents of the step (its own hard negatives + in-batch
 negatives) on MaxSim scores / temperature, + lambda * KL(teacher || student) over the query's own n documents, the
-teacher being our fine-tuned cross-encoder when --teacher is given (ColBERTv2-style distillation), else the
-bi-encoder cosine * 20.
+teacher being our fine-tuned cross-encoder when --teacher is a checkpoint (ColBERTv2-style distillation), zero-shot
+MaxSim of the untouched backbone with --teacher zeroshot (keeps the student close to where it started, as a
+regularizer against forgetting what the backbone learned from MS MARCO), else the bi-encoder cosine * 20.
 """
 import argparse
 import json
@@ -41,8 +42,10 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", default=os.path.join(minilm.MODELS_DIR, "build", "data"))
     ap.add_argument("--out", default=os.path.join(minilm.MODELS_DIR, "build", "minilm-colbert-v1"))
-    ap.add_argument("--teacher", default=None, help="cross-encoder checkpoint used as distillation teacher")
+    ap.add_argument("--teacher", default=None, help="cross-encoder checkpoint used as distillation teacher, or "
+                    "`zeroshot`: MaxSim of the untouched backbone (384 dims, no markers, no [MASK])")
     ap.add_argument("--seed", type=int, default=43)
+    ap.add_argument("--weights", default=None, help="JSON object overriding the sampling weight of source groups")
     ap.add_argument("--dim", type=int, default=128)
     ap.add_argument("--queries", type=int, default=8000, help="total training queries (groups)")
     ap.add_argument("--batch", type=int, default=8, help="queries per step")
@@ -71,7 +74,8 @@ def main():
     val = trainlib.load_val(args.data)
     if args.val_limit:
         val = {k: v[: args.val_limit] for k, v in val.items()}
-    sched = trainlib.schedule(groups, DEFAULT_WEIGHTS, args.queries, args.seed)
+    weights = {**DEFAULT_WEIGHTS, **(json.loads(args.weights) if args.weights else {})}
+    sched = trainlib.schedule(groups, weights, args.queries, args.seed)
     onnx_path, tok_path = minilm.extract_backbone()
     tok = wordpiece.WordPieceTokenizer(tok_path)
     manifest = {"query_marker": "[unused0]" if args.markers else None,
@@ -172,7 +176,26 @@ def main():
         model.train()
 
     teacher = None
-    if args.teacher:
+    zs_teacher = None
+    if args.teacher == "zeroshot":
+        zs_teacher = minilm.load_minilm(onnx_path, dropout=0.0)
+        zs_teacher.eval()
+        for p in zs_teacher.parameters():
+            p.requires_grad_(False)
+        zs_enc = colbert_encoding.ColbertEncoding(tok, None, None, 32, args.doc_len, False, "punctuation")
+
+        def zs_scores(q, texts):
+            """Zero-shot MaxSim of the raw backbone: what the student starts from and is kept close to."""
+            with torch.no_grad():
+                qe = [zs_enc.query(q)]
+                de = [zs_enc.document(t) for t in texts]
+                out = []
+                for encs in (qe, de):
+                    ids, mask = colbert_encoding.pad([e[0] for e in encs], [e[1] for e in encs])
+                    ids, mask = torch.from_numpy(ids), torch.from_numpy(mask)
+                    out.append(F.normalize(zs_teacher(ids, mask, torch.zeros_like(ids)), dim=-1))
+                return scores(out[0], qe, out[1], de)[0]
+    elif args.teacher:
         teacher = minilm.CrossEncoder(minilm.load_minilm(onnx_path, dropout=0.0), 1)
         teacher.load_state_dict(torch.load(args.teacher, map_location="cpu")["model"])
         teacher.eval()
@@ -202,8 +225,9 @@ def main():
         if args.proj_init == "pca":
             pca_init()
         with open(os.path.join(args.out, "config.json"), "w") as f:
-            json.dump({"args": vars(args), "weights": DEFAULT_WEIGHTS, "manifest": manifest,
-                       "teacher_sha256": minilm.sha256_file(args.teacher) if args.teacher else None,
+            json.dump({"args": vars(args), "weights": weights, "manifest": manifest,
+                       "teacher_sha256": minilm.sha256_file(args.teacher) if args.teacher and
+                       zs_teacher is None else None,
                        "data_fingerprints": json.load(open(os.path.join(args.data, "fingerprints.json")))}, f,
                       indent=2)
         log("start", json.dumps(vars(args)))
@@ -306,7 +330,9 @@ def main():
             offs.append((len(d_enc), len(texts)))
             q_enc.append(enc.query(g["q"]))
             d_enc += [enc.document(t) for t in texts]
-            if teacher is not None:
+            if zs_teacher is not None:
+                teach.append(zs_scores(g["q"], texts))
+            elif teacher is not None:
                 pe = [tok.encode_pair(g["q"], t, 192) for t in texts]
                 ids, mask, tt = wordpiece.pad_batch([e[0] for e in pe], [e[1] for e in pe])
                 with torch.no_grad():
