@@ -45,6 +45,8 @@ def main():
     ap.add_argument("--teacher", default=None, help="cross-encoder checkpoint used as distillation teacher, or "
                     "`zeroshot`: MaxSim of the untouched backbone (384 dims, no markers, no [MASK])")
     ap.add_argument("--seed", type=int, default=43)
+    ap.add_argument("--validate", metavar="CKPT", default=None,
+                    help="only score CKPT on the validation sets (same --dim/--markers/--val-* as its training) and exit")
     ap.add_argument("--weights", default=None, help="JSON object overriding the sampling weight of source groups")
     ap.add_argument("--dim", type=int, default=128)
     ap.add_argument("--queries", type=int, default=8000, help="total training queries (groups)")
@@ -214,7 +216,9 @@ def main():
     total_steps = args.queries // args.batch
     ckpt_path = os.path.join(args.out, "last.pt")
     state = {"query": 0, "history": [], "best": None}
-    if os.path.exists(ckpt_path):
+    if args.validate:
+        pass
+    elif os.path.exists(ckpt_path):
         ck = torch.load(ckpt_path)
         model.load_state_dict(ck["model"])
         opt.load_state_dict(ck["opt"])
@@ -284,6 +288,13 @@ def main():
                        os.path.join(args.out, "best.pt"))
             log("new best")
 
+    if args.validate:
+        model.load_state_dict(torch.load(args.validate, map_location="cpu")["model"])
+        model.eval()
+        res = {name: trainlib.rerank_val(score_fn(args.val_doc_len), items)[0] for name, items in val.items()}
+        res["mean"] = float(np.mean([res[k] for k in val]))
+        print(json.dumps({"checkpoint": args.validate, **{k: round(v, 4) for k, v in res.items()}}))
+        return
     if state["query"] == 0 and not state["history"]:
         if frozen > 0:  # reference: zero-shot MaxSim over the raw backbone (no markers, no [MASK], 384 dims)
             raw = colbert_encoding.ColbertEncoding(tok, None, None, 32, args.val_doc_len, False, "punctuation")

@@ -78,6 +78,11 @@ public class OnnxTokenEncoderTests extends OpenSearchTestCase {
         }
     }
 
+    /** The 384-dim variant (rotation-initialized projection, distilled toward zero-shot MaxSim), int8 as shipped. */
+    public void testShippedColbertV2MatchesReferenceMaxSim() throws Exception {
+        assertMatchesReferenceMaxSim("minilm-colbert-v2", 384, false, 5e-3f);
+    }
+
     /** {@code perQueryVector}: allowed MaxSim difference per query vector (a score sums one cosine per query vector). */
     private static void assertMatchesReferenceMaxSim(String model, int dims, boolean batched, float perQueryVector) throws Exception {
         List<Map<String, String>> rows = TestModels.expected(model);
