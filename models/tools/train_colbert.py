@@ -184,19 +184,6 @@ def main():
         zs_teacher.eval()
         for p in zs_teacher.parameters():
             p.requires_grad_(False)
-        zs_enc = colbert_encoding.ColbertEncoding(tok, None, None, 32, args.doc_len, False, "punctuation")
-
-        def zs_scores(q, texts):
-            """Zero-shot MaxSim of the raw backbone: what the student starts from and is kept close to."""
-            with torch.no_grad():
-                qe = [zs_enc.query(q)]
-                de = [zs_enc.document(t) for t in texts]
-                out = []
-                for encs in (qe, de):
-                    ids, mask = colbert_encoding.pad([e[0] for e in encs], [e[1] for e in encs])
-                    ids, mask = torch.from_numpy(ids), torch.from_numpy(mask)
-                    out.append(F.normalize(zs_teacher(ids, mask, torch.zeros_like(ids)), dim=-1))
-                return scores(out[0], qe, out[1], de)[0]
     elif args.teacher:
         teacher = minilm.CrossEncoder(minilm.load_minilm(onnx_path, dropout=0.0), 1)
         teacher.load_state_dict(torch.load(args.teacher, map_location="cpu")["model"])
@@ -273,12 +260,40 @@ def main():
             return out
         return f
 
+    def zero_shot_fn(forward, doc_len):
+        """Scorer f(q, texts) of zero-shot MaxSim: forward(ids, mask) -> token vectors of a raw backbone, encoded
+        without markers or [MASK], 384 dims."""
+        raw = colbert_encoding.ColbertEncoding(tok, None, None, 32, doc_len, False, "punctuation")
+
+        def vectors(encs):
+            ids, mask = colbert_encoding.pad([e[0] for e in encs], [e[1] for e in encs])
+            return F.normalize(forward(torch.from_numpy(ids), torch.from_numpy(mask)), dim=-1)
+
+        def f(q, texts):
+            with torch.no_grad():
+                qe = [raw.query(q)]
+                qh = vectors(qe)
+                out = []
+                de_all = [raw.document(t) for t in texts]
+                for k in range(0, len(texts), 16):
+                    de = de_all[k: k + 16]
+                    out += scores(qh, qe, vectors(de), de)[0].tolist()
+            return out
+        return f
+
+    if zs_teacher is not None:  # what the student starts from and is kept close to
+        zs_scores = zero_shot_fn(lambda ids, mask: zs_teacher(ids, mask, torch.zeros_like(ids)), args.doc_len)
+
+    def val_scores(fn):
+        out = {name: trainlib.rerank_val(fn, items)[0] for name, items in val.items()}
+        out["mean"] = float(np.mean([out[k] for k in val]))
+        return out
+
     def validate():
         model.eval()
         t0 = time.time()
-        out = {name: trainlib.rerank_val(score_fn(args.val_doc_len), items)[0] for name, items in val.items()}
+        out = val_scores(score_fn(args.val_doc_len))
         model.train()
-        out["mean"] = float(np.mean([out[k] for k in val]))
         log("validation at query %d: %s (%.0fs)" % (state["query"], json.dumps({k: round(v, 4) for k, v in
                                                                               out.items()}), time.time() - t0))
         state["history"].append({"query": state["query"], **out})
@@ -291,30 +306,13 @@ def main():
     if args.validate:
         model.load_state_dict(torch.load(args.validate, map_location="cpu")["model"])
         model.eval()
-        res = {name: trainlib.rerank_val(score_fn(args.val_doc_len), items)[0] for name, items in val.items()}
-        res["mean"] = float(np.mean([res[k] for k in val]))
+        res = val_scores(score_fn(args.val_doc_len))
         print(json.dumps({"checkpoint": args.validate, **{k: round(v, 4) for k, v in res.items()}}))
         return
     if state["query"] == 0 and not state["history"]:
-        if frozen > 0:  # reference: zero-shot MaxSim over the raw backbone (no markers, no [MASK], 384 dims)
-            raw = colbert_encoding.ColbertEncoding(tok, None, None, 32, args.val_doc_len, False, "punctuation")
-
-            def raw_fn(q, texts):
-                with torch.no_grad():
-                    qe = [raw.query(q)]
-                    ids, mask = colbert_encoding.pad([e[0] for e in qe], [e[1] for e in qe])
-                    qh = F.normalize(hidden(torch.from_numpy(ids), torch.from_numpy(mask)), dim=-1)
-                    out = []
-                    de_all = [raw.document(t) for t in texts]
-                    for k in range(0, len(texts), 16):
-                        de = de_all[k: k + 16]
-                        ids, mask = colbert_encoding.pad([e[0] for e in de], [e[1] for e in de])
-                        dh = F.normalize(hidden(torch.from_numpy(ids), torch.from_numpy(mask)), dim=-1)
-                        out += scores(qh, qe, dh, de)[0].tolist()
-                return out
+        if frozen > 0:  # reference: zero-shot MaxSim over the raw backbone (still untrained at query 0)
             model.eval()
-            zs = {name: trainlib.rerank_val(raw_fn, items)[0] for name, items in val.items()}
-            zs["mean"] = float(np.mean([zs[k] for k in val]))
+            zs = val_scores(zero_shot_fn(hidden, args.val_doc_len))
             model.train()
             state["zero_shot"] = zs
             log("validation of zero-shot MaxSim (raw backbone, 384 dims): %s" % json.dumps(
@@ -342,7 +340,7 @@ def main():
             q_enc.append(enc.query(g["q"]))
             d_enc += [enc.document(t) for t in texts]
             if zs_teacher is not None:
-                teach.append(zs_scores(g["q"], texts))
+                teach.append(torch.tensor(zs_scores(g["q"], texts)))
             elif teacher is not None:
                 pe = [tok.encode_pair(g["q"], t, 192) for t in texts]
                 ids, mask, tt = wordpiece.pad_batch([e[0] for e in pe], [e[1] for e in pe])
