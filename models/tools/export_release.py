@@ -92,6 +92,8 @@ def main():
     ap.add_argument("--id", required=True)
     ap.add_argument("--release", choices=["int8", "fp32", "none"], default="int8")
     ap.add_argument("--max-length", type=int, default=None)
+    ap.add_argument("--keep-fp32", action="append", default=[], metavar="REGEX",
+                    help="MatMul node names left in fp32 in the int8 graph (quantize_int8.py --keep)")
     args = ap.parse_args()
     onnx_path, tok_path = minilm.extract_backbone()
     tok = wordpiece.WordPieceTokenizer(tok_path)
@@ -132,7 +134,8 @@ def main():
         with open(os.path.join(folder, "LICENSE"), "w") as f:
             f.write(lic + "\n")
     minilm.export_onnx(model, os.path.join(fp32, "model.onnx"), out_name)
-    quantize_int8.quantize(os.path.join(fp32, "model.onnx"), os.path.join(int8, "model.onnx"))
+    quantize_int8.quantize(os.path.join(fp32, "model.onnx"), os.path.join(int8, "model.onnx"),
+                           keep_fp32=args.keep_fp32)
     for folder in (fp32, int8):
         if args.kind == "ce":
             ref, got = check_ce(folder, model, tok, 128)

@@ -177,6 +177,53 @@ def read_onnx_bert_weights(onnx_path):
     return out
 
 
+def read_onnx_state(onnx_path):
+    """State dict of one of our exported graphs (fp32, or int8 dequantized: W = (W_q - zp) * scale), our names.
+
+    Works on graphs written by export_onnx (+ quantize_int8): bias initializers carry our parameter names, and each
+    weight is the constant operand of the MatMul / MatMulInteger whose result that bias is added to."""
+    import onnx
+    from onnx import numpy_helper
+    m = onnx.load(onnx_path)
+    inits = {i.name: numpy_helper.to_array(i) for i in m.graph.initializer}
+    consumers = {}
+    for n in m.graph.node:
+        for i in n.input:
+            consumers.setdefault(i, []).append(n)
+
+    def follow(name, ops):
+        for op in ops:
+            nxt = [c for c in consumers.get(name, []) if c.op_type == op]
+            assert len(nxt) == 1, (name, op)
+            name = nxt[0].output[0]
+        return nxt[0]
+
+    out = {}
+    for k, v in inits.items():
+        if k.endswith("_quantized") and k[: -len("_quantized")] + "_scale" in inits and v.ndim == 2:
+            base = k[: -len("_quantized")]
+            if not base.startswith("onnx::"):  # quantized embedding table (per tensor)
+                out[base] = ((v.astype(np.float32) - inits[base + "_zero_point"].astype(np.float32))
+                             * inits[base + "_scale"]).astype(np.float32)
+        elif not k.startswith("onnx::") and not k.endswith(("_scale", "_zero_point")) and v.dtype == np.float32 \
+                and k != "embeddings.position_ids":
+            out[k] = v
+    for n in m.graph.node:
+        if n.op_type == "MatMul" and n.input[1] in inits:
+            w, add = inits[n.input[1]], follow(n.output[0], ["Add"])
+        elif n.op_type == "MatMulInteger" and n.input[1] in inits:
+            base = n.input[1][: -len("_quantized")]
+            w = ((inits[n.input[1]].astype(np.float32) - inits[base + "_zero_point"].astype(np.float32)[None, :])
+                 * inits[base + "_scale"][None, :])
+            add = follow(n.output[0], ["Cast", "Mul", "Add"])
+        else:
+            continue
+        bias = [i for i in add.input if i in inits and i.endswith(".bias")]
+        assert len(bias) == 1, add.input
+        out[bias[0][: -len(".bias")] + ".weight"] = np.ascontiguousarray(w.T, dtype=np.float32)
+    return out
+
+
 def load_minilm(onnx_path=None, dropout=0.1):
     if onnx_path is None:
         onnx_path = extract_backbone()[0]

@@ -1,6 +1,7 @@
 """Dynamic int8 quantization of an fp32 BERT-style ONNX graph, in the pattern onnxruntime's quantize_dynamic emits.
 
-    /usr/bin/python3 models/tools/quantize_int8.py IN.onnx OUT.onnx [--full-range] [--keep-embeddings] [--check TOKENIZER]
+    /usr/bin/python3 models/tools/quantize_int8.py IN.onnx OUT.onnx [--full-range] [--keep-embeddings] [--keep REGEX]
+                                                   [--check TOKENIZER]
 
 For every MatMul whose B is a 2-D float initializer:
     x --DynamicQuantizeLinear--> (x_q uint8, x_scale, x_zp)           (one per distinct activation, shared)
@@ -10,10 +11,13 @@ reduce_range): u8 x s8 products then cannot saturate the int16 accumulation of A
 what all-minilm-l6-v2-q.onnx does too. --full-range uses [-127, 127].
 Every Gather on a float initializer (the embedding tables) becomes Gather on a uint8 table + DequantizeLinear
 (per tensor, symmetric around zero point 128, scale = absmax / 127.5), which is what brings MiniLM from 90 MB to 23 MB.
-Gemm (the classifier head on a 2-D input) and attention score MatMuls (no constant operand) stay fp32.
+Gemm (the classifier head on a 2-D input) and attention score MatMuls (no constant operand) stay fp32, and so does
+every MatMul whose node name matches a --keep regex (e.g. 'layer\.[0-9]+/out/' for the FFN output projections, whose
+GELU input quantizes worst: see quant_sensitivity.py).
 """
 import argparse
 import os
+import re
 import sys
 
 import numpy as np
@@ -36,7 +40,7 @@ def _table_u8(w):
     return q, np.array(scale, dtype=np.float32), np.array(128, dtype=np.uint8)
 
 
-def quantize(in_path, out_path, reduce_range=True, quantize_embeddings=True):
+def quantize(in_path, out_path, reduce_range=True, quantize_embeddings=True, keep_fp32=()):
     model = onnx.load(in_path)
     g = model.graph
     inits = {i.name: i for i in g.initializer}
@@ -57,7 +61,8 @@ def quantize(in_path, out_path, reduce_range=True, quantize_embeddings=True):
     n_mm = n_gather = 0
     for node in g.node:
         if (node.op_type == "MatMul" and node.input[1] in inits and len(inits[node.input[1]].dims) == 2
-                and inits[node.input[1]].data_type == TensorProto.FLOAT):
+                and inits[node.input[1]].data_type == TensorProto.FLOAT
+                and not any(re.search(k, node.name) for k in keep_fp32)):
             x, wname, y = node.input[0], node.input[1], node.output[0]
             if x not in dql:
                 names = (x + "_quantized", x + "_scale", x + "_zero_point")
@@ -117,6 +122,8 @@ def quantize(in_path, out_path, reduce_range=True, quantize_embeddings=True):
     meta = {p.key: p.value for p in model.metadata_props}
     meta["quantization"] = "dynamic int8: MatMul weights per-column int8 %s, embeddings uint8 per-tensor: %s" % (
         "7-bit (reduce_range)" if reduce_range else "8-bit", quantize_embeddings)
+    if keep_fp32:
+        meta["quantization"] += "; MatMuls kept fp32: %s" % " ".join(keep_fp32)
     del model.metadata_props[:]
     for k, v in meta.items():
         model.metadata_props.add(key=k, value=v)
@@ -154,9 +161,11 @@ def main():
     ap.add_argument("output")
     ap.add_argument("--full-range", action="store_true", help="8-bit weights instead of 7-bit")
     ap.add_argument("--keep-embeddings", action="store_true", help="leave Gather tables in fp32")
+    ap.add_argument("--keep", action="append", default=[], metavar="REGEX",
+                    help="leave MatMuls whose node name matches in fp32 (repeatable)")
     ap.add_argument("--check", metavar="TOKENIZER_JSON", help="compare outputs with the numpy reference executor")
     args = ap.parse_args()
-    n_mm, n_g = quantize(args.input, args.output, not args.full_range, not args.keep_embeddings)
+    n_mm, n_g = quantize(args.input, args.output, not args.full_range, not args.keep_embeddings, args.keep)
     print("quantized %d MatMul, %d Gather; %d -> %d bytes" % (n_mm, n_g, os.path.getsize(args.input),
                                                             os.path.getsize(args.output)))
     if args.check:

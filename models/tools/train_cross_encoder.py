@@ -7,6 +7,10 @@ given candidates for WikiQA/TrecQA). Loss per group: softmax cross-entropy with 
 "LCE") + lambda * KL(teacher || student), teacher = softmax(20 * bi-encoder cosine) over the same group; lambda decays
 linearly from --distill to --distill-end, so the bi-encoder's ranking knowledge bootstraps the randomly initialised head
 and the labels take over later. Word embeddings stay frozen (keeps unseen vocabulary where the backbone put it).
+
+--init-onnx MODEL --start-group N continues a schedule from an exported model instead of a checkpoint (minilm-ce-v2:
+minilm-ce-v1's int8 graph, read back to fp32, from group 6000 of its 8000): lr, lambda and the data order are those of
+group N onward; --rewarmup ramps the lr up again because the AdamW moments start from zero.
 """
 import argparse
 import json
@@ -70,6 +74,15 @@ def main():
     ap.add_argument("--ckpt-minutes", type=float, default=5.0)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--val-limit", type=int, default=0, help="cap queries per validation set (smoke tests)")
+    ap.add_argument("--init-onnx", help="start from this exported cross-encoder (fp32, or int8 dequantized) instead of "
+                    "the backbone + a fresh head; word embeddings come from the backbone (they are frozen in training)")
+    ap.add_argument("--start-group", type=int, default=0,
+                    help="with --init-onnx: the group of the schedule it was taken at (lr, lambda and data continue "
+                    "from there)")
+    ap.add_argument("--stop-group", type=int, default=0,
+                    help="end the run at this group (validated, best.pt kept) although the schedule runs to --groups")
+    ap.add_argument("--rewarmup", type=int, default=0,
+                    help="optimizer steps of linear warmup after --start-group (the AdamW moments start at zero)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     os.makedirs(args.out, exist_ok=True)
@@ -86,6 +99,11 @@ def main():
 
     torch.manual_seed(args.seed)
     model = minilm.CrossEncoder(minilm.load_minilm(onnx_path, dropout=0.1), num_labels=1, seed=args.seed)
+    if args.init_onnx:
+        st = minilm.read_onnx_state(args.init_onnx)
+        st["bert.embeddings.word_embeddings.weight"] = model.bert.embeddings.word_embeddings.weight.detach().numpy()
+        model.load_state_dict({k: torch.from_numpy(np.array(v, dtype=np.float32)) for k, v in st.items()},
+                              strict=True)
     model.bert.embeddings.word_embeddings.weight.requires_grad_(False)
     head = [p for n, p in model.named_parameters() if not n.startswith("bert.")]
     body = [p for n, p in model.named_parameters() if n.startswith("bert.") and p.requires_grad]
@@ -100,7 +118,7 @@ def main():
     base_lrs = [g["lr"] for g in params]
     opt = torch.optim.AdamW(params, lr=args.lr)
     total_steps = args.groups // args.accum
-    state = {"group": 0, "history": [], "best": None}
+    state = {"group": args.start_group, "history": [], "best": None}
     if os.path.exists(ckpt_path):
         ck = torch.load(ckpt_path)
         model.load_state_dict(ck["model"])
@@ -143,19 +161,24 @@ def main():
                        os.path.join(args.out, "best.pt"))
             log("new best")
 
-    if state["group"] == 0 and not state["history"]:
+    if not state["history"]:
         refs = {name: trainlib.rerank_val(lambda q, texts: [0.0] * len(texts), items)[1:] for name, items in
                 val.items()}
         log("validation references (nDCG@10 bi-encoder, BM25 order):", json.dumps(refs))
-        state["history"].append({"group": 0, "refs": refs})
+        state["history"].append({"group": state["group"], "refs": refs})
+        if args.init_onnx:
+            validate()  # the starting point competes for best.pt too
         save()
     model.train()
     last_ckpt = time.time()
     t_start, g_start = time.time(), state["group"]
     run_loss, run_n = 0.0, 0
-    while state["group"] < args.groups:
+    end = min(args.groups, args.stop_group or args.groups)
+    while state["group"] < end:
         step = state["group"] // args.accum
         f = trainlib.lr_factor(step, args.warmup, total_steps)
+        if args.rewarmup:
+            f *= min(1.0, (step - args.start_group // args.accum + 1) / args.rewarmup)
         for pg, base in zip(opt.param_groups, base_lrs):
             pg["lr"] = base * f
         lam = args.distill + (args.distill_end - args.distill) * state["group"] / args.groups
@@ -188,7 +211,7 @@ def main():
                 state["group"], args.groups, run_loss / max(1, run_n), opt.param_groups[0]["lr"], lam, rate,
                 (args.groups - state["group"]) / max(rate, 1e-9) / 60))
             run_loss, run_n = 0.0, 0
-        if state["group"] % args.val_every == 0 or state["group"] >= args.groups:
+        if state["group"] % args.val_every == 0 or state["group"] >= end:
             validate()
             save()
             last_ckpt = time.time()

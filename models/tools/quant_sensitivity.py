@@ -1,0 +1,196 @@
+"""Which parts of a cross-encoder lose ranking quality under dynamic int8 quantization? (torch simulation)
+
+    /usr/bin/python3 models/tools/quant_sensitivity.py MODEL [--set msmarco-graded] [--limit 40] [--configs ...]
+
+MODEL is an exported cross-encoder graph (fp32, or int8 read back dequantized) or a training checkpoint (.pt).
+Quantization is simulated in torch exactly as quantize_int8.py's graph computes it: MatMul weights symmetric per
+output column (7-bit by default), the MatMul input quantized per call (DynamicQuantizeLinear: uint8, per tensor over
+the whole batch, range widened to include 0, round half to even), embedding tables uint8 per tensor. Each query's
+candidates are scored as one batch, as the plugin does. Prints nDCG@10 on a validation set and the mean |logit| change
+for: fp32, everything quantized, and everything but one group of MatMuls (the groups that cost most are the ones
+quantize_int8.py --keep should leave in fp32).
+"""
+import argparse
+import json
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import minilm  # noqa: E402
+import trainlib  # noqa: E402
+import wordpiece  # noqa: E402
+
+KINDS = ("query", "key", "value", "attn_out", "inter", "out")
+
+
+def fake_act(x):
+    lo, hi = min(0.0, float(x.min())), max(0.0, float(x.max()))
+    scale = (hi - lo) / 255.0 if hi > lo else 1.0
+    zp = float(np.clip(np.round(-lo / scale), 0, 255))
+    return (torch.clamp(torch.round(x / scale) + zp, 0, 255) - zp) * scale
+
+
+def fake_weight(w, qmax):  # w: [out, in] (torch layout); per output channel = per column of the ONNX [in, out]
+    absmax = w.abs().max(dim=1, keepdim=True).values
+    scale = torch.where(absmax > 0, absmax / qmax, torch.ones_like(absmax))
+    return torch.clamp(torch.round(w / scale), -qmax, qmax) * scale
+
+
+def fake_table(w):
+    absmax = float(w.abs().max())
+    scale = 2.0 * absmax / 255.0 if absmax > 0 else 1.0
+    return (torch.clamp(torch.round(w / scale) + 128, 0, 255) - 128) * scale
+
+
+class QLinear(nn.Module):
+    """Linear with simulated dynamic int8; optional smoothing (SmoothQuant): x W^T = (x / s)(W diag(s))^T, which moves
+    per-input-channel activation outliers into the weights before both are quantized."""
+
+    def __init__(self, lin, qmax):
+        super().__init__()
+        self.lin, self.on, self.qmax = lin, True, qmax
+        self.smooth = None
+        self.act_max = None  # per input channel, collected while calibrating
+        self.calibrating = False
+        self.wq = fake_weight(lin.weight.detach(), qmax)
+
+    def set_smooth(self, alpha):
+        if alpha is None:
+            self.smooth, self.wq = None, fake_weight(self.lin.weight.detach(), self.qmax)
+            return
+        w_max = self.lin.weight.detach().abs().max(dim=0).values.clamp(min=1e-5)
+        s = (self.act_max.clamp(min=1e-5) ** alpha / w_max ** (1 - alpha)).clamp(min=1e-5)
+        self.smooth = s
+        self.wq = fake_weight(self.lin.weight.detach() * s[None, :], self.qmax)
+
+    def forward(self, x):
+        if self.calibrating:
+            m = x.detach().abs().reshape(-1, x.shape[-1]).max(dim=0).values
+            self.act_max = m if self.act_max is None else torch.maximum(self.act_max, m)
+        if not self.on:
+            return self.lin(x)
+        if self.smooth is not None:
+            x = x / self.smooth
+        return nn.functional.linear(fake_act(x), self.wq, self.lin.bias)
+
+
+def load(path):
+    model = minilm.CrossEncoder(minilm.load_minilm(dropout=0.0))
+    if path.endswith(".pt"):
+        model.load_state_dict(torch.load(path)["model"])
+    else:
+        st = minilm.read_onnx_state(path)
+        model.load_state_dict({k: torch.from_numpy(np.array(v, dtype=np.float32)) for k, v in st.items()})
+    return model.eval()
+
+
+def instrument(model, qmax):
+    qlins = {}
+    for i, layer in enumerate(model.bert.layer):
+        for kind in KINDS:
+            q = QLinear(getattr(layer, kind), qmax)
+            setattr(layer, kind, q)
+            qlins["%d.%s" % (i, kind)] = q
+    emb = model.bert.embeddings
+    tables = {n: getattr(emb, n).weight.detach().clone() for n in
+              ("word_embeddings", "position_embeddings", "token_type_embeddings")}
+    return qlins, emb, tables
+
+
+def set_config(qlins, emb, tables, keep, quant_tables):
+    for name, q in qlins.items():
+        q.on = not any(k in (name, name.split(".")[0], name.split(".")[1]) for k in keep)
+    with torch.no_grad():
+        for n, w in tables.items():
+            getattr(emb, n).weight.copy_(fake_table(w) if quant_tables else w)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("model")
+    ap.add_argument("--data", default=os.path.join(minilm.MODELS_DIR, "build", "data"))
+    ap.add_argument("--set", default="msmarco-graded")
+    ap.add_argument("--limit", type=int, default=40)
+    ap.add_argument("--max-len", type=int, default=256)
+    ap.add_argument("--full-range", action="store_true", help="8-bit weights instead of 7-bit")
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--smooth", nargs="*", default=[], metavar="KIND:ALPHA",
+                    help="also try smoothing these MatMul kinds, e.g. out:0.5 inter:0.5 (activation maxima per channel "
+                    "from --calib training groups)")
+    ap.add_argument("--no-sweep", action="store_true", help="skip the one-kind-kept-at-a-time sweep")
+    ap.add_argument("--calib", type=int, default=32, help="training groups (x8 pairs) for smoothing calibration")
+    ap.add_argument("--configs", nargs="*", help="extra configs: comma-separated groups kept in fp32, e.g. "
+                    "'out' (all six), '5.out', '5' (all of layer 5), 'tables' (embeddings)")
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    items = trainlib.load_val(args.data)[args.set][: args.limit]
+    tok = wordpiece.WordPieceTokenizer(minilm.extract_backbone()[1])
+    model = load(args.model)
+    qlins, emb, tables = instrument(model, 127 if args.full_range else 64)
+    encs = [[tok.encode_pair(it["q"], c[1], args.max_len) for c in it["cands"]] for it in items]
+
+    def scores():
+        out = []
+        with torch.no_grad():
+            for enc in encs:
+                ids, mask, tt = wordpiece.pad_batch([e[0] for e in enc], [e[1] for e in enc])
+                out.append(model(torch.from_numpy(ids), torch.from_numpy(mask), torch.from_numpy(tt))[:, 0].numpy())
+        return out
+
+    def ndcg(s):
+        it = iter(s)
+        return trainlib.rerank_val(lambda q, texts: next(it), items)[0]
+
+    configs = [("fp32", ["all"], False), ("int8 (all)", [], True)]
+    if not args.no_sweep:
+        configs += [("keep %s" % k, [k], True) for k in KINDS]
+        configs += [("keep tables", [], False)]
+    for c in args.configs or []:
+        keep = [k for k in c.split(",") if k != "tables"]
+        configs.append(("keep " + c, keep, "tables" not in c.split(",")))
+    for spec in args.smooth:
+        kinds, alpha = spec.rsplit(":", 1)
+        configs.append(("smooth %s alpha %s" % (kinds, alpha), {"smooth": kinds.split(","), "alpha": float(alpha)},
+                        True))
+    if args.smooth:
+        groups = trainlib.load_groups(os.path.join(args.data, "train_groups.jsonl"))
+        groups = groups[:: max(1, len(groups) // args.calib)][: args.calib]
+        for q in qlins.values():
+            q.calibrating, q.on = True, False
+        with torch.no_grad():
+            for g in groups:
+                texts = [p[0] for p in g["pos"][:1]] + [x[0] for x in g["neg"][:7]]
+                enc = [tok.encode_pair(g["q"], t, args.max_len) for t in texts]
+                ids, mask, tt = wordpiece.pad_batch([e[0] for e in enc], [e[1] for e in enc])
+                model(torch.from_numpy(ids), torch.from_numpy(mask), torch.from_numpy(tt))
+        for q in qlins.values():
+            q.calibrating = False
+    ref = None
+    for name, keep, qt in configs:
+        smooth = keep if isinstance(keep, dict) else None
+        for qn, q in qlins.items():
+            q.set_smooth(smooth["alpha"] if smooth and qn.split(".")[1] in smooth["smooth"] else None)
+        if smooth:
+            keep = []
+        t0 = time.time()
+        if keep == ["all"]:
+            for q in qlins.values():
+                q.on = False
+            set_config({}, emb, tables, [], False)
+        else:
+            set_config(qlins, emb, tables, keep, qt)
+        s = scores()
+        if ref is None:
+            ref = s
+        diff = float(np.mean(np.concatenate([np.abs(a - b) for a, b in zip(s, ref)])))
+        print(json.dumps({"config": name, "ndcg10": round(ndcg(s), 4), "mean_abs_logit_diff": round(diff, 4),
+                          "seconds": round(time.time() - t0, 1)}), flush=True)
+
+
+if __name__ == "__main__":
+    main()
