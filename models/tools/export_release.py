@@ -3,6 +3,8 @@ and copies the chosen precision to models/release/<id>/ (never a file over 50 MB
 
     /usr/bin/python3 models/tools/export_release.py ce      models/build/minilm-ce-v1/best.pt      --id minilm-ce-v1
     /usr/bin/python3 models/tools/export_release.py colbert models/build/minilm-colbert-v1/best.pt --id minilm-colbert-v1
+    /usr/bin/python3 models/tools/export_release.py ce models/release/minilm-ce-v1/model.onnx --id minilm-ce-v1-deq \
+        --release none --max-length 256 --keep-fp32 'layer\.[0-9]+/out/'     (int8 weights back in fp32; see its card)
 
 tokenizer.json is all-MiniLM-L6-v2's with its built-in truncation set to the manifest max_length and its fixed
 padding (128) removed, so a tokenizer library that applies the file's own settings agrees with the manifest.
@@ -88,7 +90,8 @@ def write_colbert_expected(folder, enc, dest):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("kind", choices=["ce", "colbert"])
-    ap.add_argument("ckpt")
+    ap.add_argument("ckpt", help="training checkpoint (.pt), or for a cross-encoder an exported graph (.onnx, int8 read "
+                    "back to fp32: minilm.cross_encoder_state_from_onnx)")
     ap.add_argument("--id", required=True)
     ap.add_argument("--release", choices=["int8", "fp32", "none"], default="int8")
     ap.add_argument("--max-length", type=int, default=None)
@@ -97,7 +100,10 @@ def main():
     args = ap.parse_args()
     onnx_path, tok_path = minilm.extract_backbone()
     tok = wordpiece.WordPieceTokenizer(tok_path)
-    ck = torch.load(args.ckpt, map_location="cpu")
+    from_graph = args.ckpt.endswith(".onnx")
+    if from_graph and args.kind != "ce":
+        raise SystemExit("reading an exported graph back is supported for cross-encoders only")
+    ck = None if from_graph else torch.load(args.ckpt, map_location="cpu")
     cfg_path = os.path.join(os.path.dirname(args.ckpt), "config.json")
     cfg = json.load(open(cfg_path)) if os.path.exists(cfg_path) else {}
     bert = minilm.load_minilm(onnx_path, dropout=0.0)
@@ -122,7 +128,8 @@ def main():
                                    "project (%s); the 384->%d projection is inside the graph." % (args.id, m["dimension"]),
                     "license": lic}
         out_name = "last_hidden_state"
-    model.load_state_dict(ck["model"])
+    model.load_state_dict(minilm.cross_encoder_state_from_onnx(args.ckpt, bert.embeddings.word_embeddings.weight)
+                          if from_graph else ck["model"])
     model.eval()
     build = os.path.join(minilm.MODELS_DIR, "build")
     fp32 = os.path.join(build, args.id + "-fp32")

@@ -155,33 +155,11 @@ def hf_to_ours(name):
     return "layer.%s.%s.%s" % (idx, _LAYER_MAP[rest], leaf)
 
 
-def read_onnx_bert_weights(onnx_path):
-    """Returns {hf_name: np.ndarray} with dense weights as [out, in]."""
-    import onnx
-    from onnx import numpy_helper
-    m = onnx.load(onnx_path)
-    inits = {i.name: numpy_helper.to_array(i) for i in m.graph.initializer}
-    out = {k: v for k, v in inits.items() if not k.startswith("onnx::") and k != "embeddings.position_ids"}
-    consumers = {}
-    for n in m.graph.node:
-        for i in n.input:
-            consumers.setdefault(i, []).append(n)
-    for n in m.graph.node:
-        if n.op_type != "MatMul" or n.input[1] not in inits:
-            continue
-        adds = [c for c in consumers.get(n.output[0], []) if c.op_type == "Add"]
-        assert len(adds) == 1, n.name
-        bias = [i for i in adds[0].input if i in inits and i.endswith(".bias")]
-        assert len(bias) == 1, adds[0].input
-        out[bias[0][: -len(".bias")] + ".weight"] = inits[n.input[1]].T.copy()
-    return out
-
-
 def read_onnx_state(onnx_path):
-    """State dict of one of our exported graphs (fp32, or int8 dequantized: W = (W_q - zp) * scale), our names.
-
-    Works on graphs written by export_onnx (+ quantize_int8): bias initializers carry our parameter names, and each
-    weight is the constant operand of the MatMul / MatMulInteger whose result that bias is added to."""
+    """{name: np.ndarray} of a BERT-style graph, dense weights as [out, in]; int8 graphs are read back dequantized
+    (W = (W_q - zp) * scale). Names are the graph's: Hugging Face names for the backbone jar's file, ours for graphs
+    written by export_onnx (+ quantize_int8). Each weight is the constant operand of the MatMul / MatMulInteger whose
+    result the named bias is added to."""
     import onnx
     from onnx import numpy_helper
     m = onnx.load(onnx_path)
@@ -227,7 +205,7 @@ def read_onnx_state(onnx_path):
 def load_minilm(onnx_path=None, dropout=0.1):
     if onnx_path is None:
         onnx_path = extract_backbone()[0]
-    w = read_onnx_bert_weights(onnx_path)
+    w = read_onnx_state(onnx_path)
     n_layers = 1 + max(int(k.split(".")[2]) for k in w if k.startswith("encoder.layer."))
     hidden = w["embeddings.word_embeddings.weight"].shape[1]
     inter = w["encoder.layer.0.intermediate.dense.weight"].shape[0]
@@ -238,6 +216,15 @@ def load_minilm(onnx_path=None, dropout=0.1):
     state = {hf_to_ours(k): torch.from_numpy(np.array(v, dtype=np.float32)) for k, v in w.items()}
     model.load_state_dict(state, strict=True)
     return model
+
+
+def cross_encoder_state_from_onnx(onnx_path, word_embeddings):
+    """Torch state dict of a CrossEncoder read back from its exported graph (read_onnx_state). Our training freezes
+    the word embeddings, so the backbone's (word_embeddings) are the model's own exactly; an int8 graph only has
+    them rounded to its uint8 table."""
+    st = read_onnx_state(onnx_path)
+    st["bert.embeddings.word_embeddings.weight"] = word_embeddings.detach().numpy()
+    return {k: torch.from_numpy(np.array(v, dtype=np.float32)) for k, v in st.items()}
 
 
 # --- heads -------------------------------------------------------------------------------------------

@@ -10,9 +10,9 @@ products; embedding tables uint8 per tensor. Each query's candidates are scored 
 It is not bit-exact: the float ops between the MatMuls (LayerNorm, softmax, GELU) differ from any other executor in
 the last bits, and a last-bit change moves values across quantization rounding boundaries, so results drift apart
 (about 0.1 logit on 150-token pairs against the numpy reference executor, see --check-graph). Int8 scores are
-chaotic in that sense on every runtime; compare configurations by averages over many pairs, as printed here. Prints nDCG@10 on a validation set and the mean |logit| change
-for: fp32, everything quantized, and everything but one group of MatMuls (the groups that cost most are the ones
-quantize_int8.py --keep should leave in fp32).
+chaotic in that sense on every runtime; compare configurations by averages over many pairs, as printed here.
+Prints nDCG@10 on a validation set and the mean |logit| change for: fp32, everything quantized, and everything but
+one group of MatMuls (the groups that cost most are the ones quantize_int8.py --keep should leave in fp32).
 """
 import argparse
 import json
@@ -26,6 +26,8 @@ import torch.nn as nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import minilm  # noqa: E402
+import onnx_numpy  # noqa: E402
+import quantize_int8  # noqa: E402
 import trainlib  # noqa: E402
 import wordpiece  # noqa: E402
 
@@ -33,49 +35,44 @@ KINDS = ("query", "key", "value", "attn_out", "inter", "out")
 
 
 def quant_act(x):
-    """DynamicQuantizeLinear in float32 as the graph computes it: returns (codes - zero point) as float, scale."""
-    lo, hi = min(0.0, float(x.min())), max(0.0, float(x.max()))
-    scale = np.float32((hi - lo) / 255.0)
-    if scale == 0:
-        scale = np.float32(1.0)
-    zp = float(np.clip(np.round(np.float32(0.0) - np.float32(lo) / scale), 0, 255))
-    return torch.clamp(torch.round(x / torch.tensor(scale)) + zp, 0, 255) - zp, torch.tensor(scale)
+    """DynamicQuantizeLinear (the reference executor's): (codes - zero point) as float, and the float32 scale."""
+    q, scale, zp = onnx_numpy._dql(x.numpy())
+    return torch.from_numpy(q.astype(np.float32) - np.float32(zp)), torch.from_numpy(scale)
 
 
-def quant_weight(w, qmax):
-    """w: [out, in] (torch layout); symmetric per output channel (= per column of the graph's [in, out]).
-    Returns the integer codes (as float) and the float32 scales [out]."""
-    absmax = w.abs().max(dim=1).values
-    scale = torch.where(absmax > 0, 2.0 * absmax / (2 * qmax), torch.ones_like(absmax))
-    return torch.clamp(torch.round(w / scale[:, None]), -qmax, qmax), scale
+def quant_weight(w, reduce_range):
+    """w: [out, in] (torch layout), quantized as quantize_int8.py does the graph's [in, out]: integer codes [out, in]
+    (as float) and float32 scales [out]."""
+    q, scale, _ = quantize_int8._weight_per_column(w.numpy().T, reduce_range)
+    return torch.from_numpy(q.T.astype(np.float32)), torch.from_numpy(scale)
 
 
 def fake_table(w):
-    absmax = float(w.abs().max())
-    scale = 2.0 * absmax / 255.0 if absmax > 0 else 1.0
-    return (torch.clamp(torch.round(w / scale) + 128, 0, 255) - 128) * scale
+    """An embedding table through quantize_int8.py's uint8 table and back."""
+    q, scale, zp = quantize_int8._table_u8(w.numpy())
+    return torch.from_numpy((q.astype(np.float32) - np.float32(zp)) * scale)
 
 
 class QLinear(nn.Module):
     """Linear with simulated dynamic int8; optional smoothing (SmoothQuant): x W^T = (x / s)(W diag(s))^T, which moves
     per-input-channel activation outliers into the weights before both are quantized."""
 
-    def __init__(self, lin, qmax):
+    def __init__(self, lin, reduce_range):
         super().__init__()
-        self.lin, self.on, self.qmax = lin, True, qmax
+        self.lin, self.on, self.reduce_range = lin, True, reduce_range
         self.smooth = None
         self.act_max = None  # per input channel, collected while calibrating
         self.calibrating = False
-        self.wq = quant_weight(lin.weight.detach(), qmax)
+        self.wq = quant_weight(lin.weight.detach(), reduce_range)
 
     def set_smooth(self, alpha):
         if alpha is None:
-            self.smooth, self.wq = None, quant_weight(self.lin.weight.detach(), self.qmax)
+            self.smooth, self.wq = None, quant_weight(self.lin.weight.detach(), self.reduce_range)
             return
         w_max = self.lin.weight.detach().abs().max(dim=0).values.clamp(min=1e-5)
         s = (self.act_max.clamp(min=1e-5) ** alpha / w_max ** (1 - alpha)).clamp(min=1e-5)
         self.smooth = s
-        self.wq = quant_weight(self.lin.weight.detach() * s[None, :], self.qmax)
+        self.wq = quant_weight(self.lin.weight.detach() * s[None, :], self.reduce_range)
 
     def forward(self, x):
         if self.calibrating:
@@ -102,11 +99,11 @@ def load(path):
     return model.eval()
 
 
-def instrument(model, qmax):
+def instrument(model, reduce_range):
     qlins = {}
     for i, layer in enumerate(model.bert.layer):
         for kind in KINDS:
-            q = QLinear(getattr(layer, kind), qmax)
+            q = QLinear(getattr(layer, kind), reduce_range)
             setattr(layer, kind, q)
             qlins["%d.%s" % (i, kind)] = q
     emb = model.bert.embeddings
@@ -115,9 +112,11 @@ def instrument(model, qmax):
     return qlins, emb, tables
 
 
-def set_config(qlins, emb, tables, keep, quant_tables):
+def set_config(qlins, emb, tables, keep, quant_tables, smooth=(), alpha=None):
+    """keep: MatMul groups left fp32 ('out' = all six, '5' = layer 5, '5.out'); smooth: kinds smoothed with alpha."""
     for name, q in qlins.items():
         q.on = not any(k in (name, name.split(".")[0], name.split(".")[1]) for k in keep)
+        q.set_smooth(alpha if name.split(".")[1] in smooth else None)
     with torch.no_grad():
         for n, w in tables.items():
             getattr(emb, n).weight.copy_(fake_table(w) if quant_tables else w)
@@ -147,13 +146,12 @@ def main():
     items = trainlib.load_val(args.data)[args.set][: args.limit]
     tok = wordpiece.WordPieceTokenizer(minilm.extract_backbone()[1])
     model = load(args.model)
-    qlins, emb, tables = instrument(model, 127 if args.full_range else 64)
+    qlins, emb, tables = instrument(model, not args.full_range)
     encs = [[tok.encode_pair(it["q"], c[1], args.max_len) for c in it["cands"]] for it in items]
     if args.check_graph:
-        from onnx_numpy import OnnxNumpy
         # tables as read (a graph read back has them on its uint8 grid already; quantizing again would move them)
         set_config(qlins, emb, tables, [], False)
-        graph = OnnxNumpy(args.check_graph)
+        graph = onnx_numpy.OnnxNumpy(args.check_graph)
         enc = encs[0][:4]
         ids, mask, tt = wordpiece.pad_batch([e[0] for e in enc], [e[1] for e in enc])
         with torch.no_grad():
@@ -175,17 +173,17 @@ def main():
         it = iter(s)
         return trainlib.rerank_val(lambda q, texts: next(it), items)[0]
 
-    configs = [("fp32", ["all"], False), ("int8 (all)", [], True)]
+    # (name, MatMul groups kept fp32, quantize the embedding tables, smoothed kinds, alpha)
+    configs = [("fp32", KINDS, False, (), None), ("int8 (all)", (), True, (), None)]
     if not args.no_sweep:
-        configs += [("keep %s" % k, [k], True) for k in KINDS]
-        configs += [("keep tables", [], False)]
+        configs += [("keep %s" % k, [k], True, (), None) for k in KINDS]
+        configs += [("keep tables", (), False, (), None)]
     for c in args.configs or []:
-        keep = [k for k in c.split(",") if k != "tables"]
-        configs.append(("keep " + c, keep, "tables" not in c.split(",")))
+        parts = c.split(",")
+        configs.append(("keep " + c, [k for k in parts if k != "tables"], "tables" not in parts, (), None))
     for spec in args.smooth:
         kinds, alpha = spec.rsplit(":", 1)
-        configs.append(("smooth %s alpha %s" % (kinds, alpha), {"smooth": kinds.split(","), "alpha": float(alpha)},
-                        True))
+        configs.append(("smooth %s alpha %s" % (kinds, alpha), (), True, kinds.split(","), float(alpha)))
     if args.smooth:
         groups = trainlib.load_groups(os.path.join(args.data, "train_groups.jsonl"))
         groups = groups[:: max(1, len(groups) // args.calib)][: args.calib]
@@ -200,19 +198,9 @@ def main():
         for q in qlins.values():
             q.calibrating = False
     ref = None
-    for name, keep, qt in configs:
-        smooth = keep if isinstance(keep, dict) else None
-        for qn, q in qlins.items():
-            q.set_smooth(smooth["alpha"] if smooth and qn.split(".")[1] in smooth["smooth"] else None)
-        if smooth:
-            keep = []
+    for name, keep, quant_tables, smooth, alpha in configs:
         t0 = time.time()
-        if keep == ["all"]:
-            for q in qlins.values():
-                q.on = False
-            set_config({}, emb, tables, [], False)
-        else:
-            set_config(qlins, emb, tables, keep, qt)
+        set_config(qlins, emb, tables, keep, quant_tables, smooth, alpha)
         s = scores()
         if ref is None:
             ref = s

@@ -203,9 +203,7 @@ def main():
     total_steps = args.queries // args.batch
     ckpt_path = os.path.join(args.out, "last.pt")
     state = {"query": 0, "history": [], "best": None}
-    if args.validate:
-        pass
-    elif os.path.exists(ckpt_path):
+    if not args.validate and os.path.exists(ckpt_path):
         ck = torch.load(ckpt_path)
         model.load_state_dict(ck["model"])
         opt.load_state_dict(ck["opt"])

@@ -8,9 +8,9 @@ given candidates for WikiQA/TrecQA). Loss per group: softmax cross-entropy with 
 linearly from --distill to --distill-end, so the bi-encoder's ranking knowledge bootstraps the randomly initialised head
 and the labels take over later. Word embeddings stay frozen (keeps unseen vocabulary where the backbone put it).
 
---init-onnx MODEL --start-group N continues a schedule from an exported model instead of a checkpoint (minilm-ce-v2:
-minilm-ce-v1's int8 graph, read back to fp32, from group 6000 of its 8000): lr, lambda and the data order are those of
-group N onward; --rewarmup ramps the lr up again because the AdamW moments start from zero.
+--init-onnx MODEL --start-group N continues a schedule from an exported model instead of a checkpoint (tried with
+minilm-ce-v1's int8 graph read back to fp32, from group 6000 of its 8000: models/STATUS.md row 3h): lr, lambda and the
+data order are those of group N onward; --rewarmup ramps the lr up again because the AdamW moments start from zero.
 """
 import argparse
 import json
@@ -100,10 +100,8 @@ def main():
     torch.manual_seed(args.seed)
     model = minilm.CrossEncoder(minilm.load_minilm(onnx_path, dropout=0.1), num_labels=1, seed=args.seed)
     if args.init_onnx:
-        st = minilm.read_onnx_state(args.init_onnx)
-        st["bert.embeddings.word_embeddings.weight"] = model.bert.embeddings.word_embeddings.weight.detach().numpy()
-        model.load_state_dict({k: torch.from_numpy(np.array(v, dtype=np.float32)) for k, v in st.items()},
-                              strict=True)
+        model.load_state_dict(minilm.cross_encoder_state_from_onnx(
+            args.init_onnx, model.bert.embeddings.word_embeddings.weight), strict=True)
     model.bert.embeddings.word_embeddings.weight.requires_grad_(False)
     head = [p for n, p in model.named_parameters() if not n.startswith("bert.")]
     body = [p for n, p in model.named_parameters() if n.startswith("bert.") and p.requires_grad]
