@@ -7,6 +7,9 @@ given candidates for WikiQA/TrecQA). Loss per group: softmax cross-entropy with 
 "LCE") + lambda * KL(teacher || student), teacher = softmax(20 * bi-encoder cosine) over the same group; lambda decays
 linearly from --distill to --distill-end, so the bi-encoder's ranking knowledge bootstraps the randomly initialised head
 and the labels take over later. Word embeddings stay frozen (keeps unseen vocabulary where the backbone put it).
+--teacher mixed swaps the teacher of the web sources (MS MARCO, WikiQA, TrecQA) for zero-shot MaxSim over the raw
+backbone's token vectors (computed on the fly; the best ranker of our MS MARCO validation queries), keeping the
+bi-encoder for SciFact and NFCorpus (tried as a 2,000-group continuation of minilm-ce-v1-r: models/STATUS.md row 3j).
 
 --init-onnx MODEL --start-group N continues a schedule from an exported model instead of a checkpoint (tried with
 minilm-ce-v1's int8 graph read back to fp32, from group 6000 of its 8000: models/STATUS.md row 3h): lr, lambda and the
@@ -24,12 +27,42 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import colbert_encoding  # noqa: E402
 import minilm  # noqa: E402
 import trainlib  # noqa: E402
 import wordpiece  # noqa: E402
 
 DEFAULT_WEIGHTS = {"msmarco": 3.0, "toy": 2.0, "scifact": 2.0, "nfcorpus": 0.6, "wikiqa": 1.0, "trecqa": 3.0}
 LONG_SOURCES = {"scifact", "nfcorpus"}
+# --teacher mixed: zero-shot MaxSim teaches the short-query web sources (it ranks MS MARCO validation best: 0.882 vs
+# the bi-encoder's 0.866), the bi-encoder the rest (MaxSim is worst on SciFact held-out: 0.648 vs 0.708)
+WEB_SOURCES = {"msmarco", "toy", "wikiqa", "trecqa"}
+
+
+def make_zero_shot_maxsim(onnx_path, tok, max_len):
+    """f(q, texts) -> tensor of MaxSim scores of the raw backbone's normalized token vectors (384 dims, no markers or
+    [MASK], punctuation skipped in documents), as the plugin's zero-shot late interaction scores."""
+    backbone = minilm.load_minilm(onnx_path, dropout=0.0)
+    backbone.eval()
+    for p in backbone.parameters():
+        p.requires_grad_(False)
+    enc = colbert_encoding.ColbertEncoding(tok, None, None, 32, max_len, False, "punctuation")
+
+    def f(q, texts):
+        with torch.no_grad():
+            qe = enc.query(q)
+            qh = F.normalize(backbone(torch.tensor([qe[0]]), torch.tensor([qe[1]]),
+                                      torch.zeros(1, len(qe[0]), dtype=torch.long)), dim=-1)[0]
+            de = [enc.document(t) for t in texts]
+            ids, mask = colbert_encoding.pad([e[0] for e in de], [e[1] for e in de])
+            ids, mask = torch.from_numpy(ids), torch.from_numpy(mask)
+            dh = F.normalize(backbone(ids, mask, torch.zeros_like(ids)), dim=-1)
+            keep = torch.zeros(ids.shape, dtype=torch.bool)
+            for j, e in enumerate(de):
+                keep[j, : len(e[2])] = torch.tensor(e[2])
+            sim = torch.einsum("qd,nld->nql", qh, dh).masked_fill(~keep[:, None, :], -1e4)
+            return sim.max(dim=-1).values.sum(-1)
+    return f
 
 
 def make_group(g, n, rng):
@@ -67,6 +100,11 @@ def main():
     ap.add_argument("--distill", type=float, default=1.0)
     ap.add_argument("--distill-end", type=float, default=0.1)
     ap.add_argument("--teacher-scale", type=float, default=20.0)
+    ap.add_argument("--teacher", choices=("bi", "mixed"), default="bi",
+                    help="bi: softmax(--teacher-scale * bi-encoder cosine) for every group; mixed: softmax(zero-shot "
+                    "MaxSim of the raw backbone * --zs-teacher-scale) for the web sources (MS MARCO, WikiQA, TrecQA), "
+                    "the bi-encoder for SciFact and NFCorpus")
+    ap.add_argument("--zs-teacher-scale", type=float, default=1.0)
     ap.add_argument("--max-len", type=int, default=128)
     ap.add_argument("--max-len-long", type=int, default=192)
     ap.add_argument("--val-every", type=int, default=2000, help="groups")
@@ -103,6 +141,7 @@ def main():
         model.load_state_dict(minilm.cross_encoder_state_from_onnx(
             args.init_onnx, model.bert.embeddings.word_embeddings.weight), strict=True)
     model.bert.embeddings.word_embeddings.weight.requires_grad_(False)
+    zero_shot_maxsim = make_zero_shot_maxsim(onnx_path, tok, args.max_len) if args.teacher == "mixed" else None
     head = [p for n, p in model.named_parameters() if not n.startswith("bert.")]
     body = [p for n, p in model.named_parameters() if n.startswith("bert.") and p.requires_grad]
     nodecay = lambda n: n.endswith("bias") or "norm" in n.lower()  # noqa: E731
@@ -195,7 +234,10 @@ def main():
             target = torch.zeros(1, dtype=torch.long)
             loss = F.cross_entropy(logits[None, :], target)
             if lam > 0:
-                t = torch.softmax(torch.tensor(teacher) * args.teacher_scale, dim=0)
+                if zero_shot_maxsim is not None and g["src"] in WEB_SOURCES:
+                    t = torch.softmax(zero_shot_maxsim(g["q"], texts) * args.zs_teacher_scale, dim=0)
+                else:
+                    t = torch.softmax(torch.tensor(teacher) * args.teacher_scale, dim=0)
                 loss = loss + lam * F.kl_div(torch.log_softmax(logits, dim=0), t, reduction="sum")
             (loss / args.accum).backward()
             run_loss += float(loss)
