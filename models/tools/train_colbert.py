@@ -230,18 +230,6 @@ def main():
         ids, mask = torch.from_numpy(ids), torch.from_numpy(mask)
         return F.normalize(model.proj(hidden(ids, mask)), dim=-1)
 
-    def scores(qh, q_enc, dh, d_enc):
-        """qh [B, 32, d], dh [N, L, d] -> MaxSim [B, N] with padding and skiplist masked out of the max."""
-        keep = torch.zeros(dh.shape[0], dh.shape[1], dtype=torch.bool)
-        for j, e in enumerate(d_enc):
-            keep[j, : len(e[2])] = torch.tensor(e[2])
-        sim = torch.einsum("bqd,nld->bnql", qh, dh)
-        sim = sim.masked_fill(~keep[None, :, None, :], -1e4)
-        qmask = torch.zeros(qh.shape[0], qh.shape[1])
-        for i, e in enumerate(q_enc):
-            qmask[i, : len(e[0])] = 1.0
-        return (sim.max(dim=-1).values * qmask[:, None, :]).sum(-1)
-
     def score_fn(doc_len):
         e2 = colbert_encoding.ColbertEncoding.from_manifest(tok, {**manifest, "document_max_length": doc_len})
 
@@ -254,33 +242,12 @@ def main():
                 for k in range(0, len(texts), 16):
                     de = de_all[k: k + 16]
                     dh = F.normalize(model.proj(cached_hidden([e[:2] for e in de])), dim=-1)
-                    out += scores(qh, qe, dh, de)[0].tolist()
-            return out
-        return f
-
-    def zero_shot_fn(forward, doc_len):
-        """Scorer f(q, texts) of zero-shot MaxSim: forward(ids, mask) -> token vectors of a raw backbone, encoded
-        without markers or [MASK], 384 dims."""
-        raw = colbert_encoding.ColbertEncoding(tok, None, None, 32, doc_len, False, "punctuation")
-
-        def vectors(encs):
-            ids, mask = colbert_encoding.pad([e[0] for e in encs], [e[1] for e in encs])
-            return F.normalize(forward(torch.from_numpy(ids), torch.from_numpy(mask)), dim=-1)
-
-        def f(q, texts):
-            with torch.no_grad():
-                qe = [raw.query(q)]
-                qh = vectors(qe)
-                out = []
-                de_all = [raw.document(t) for t in texts]
-                for k in range(0, len(texts), 16):
-                    de = de_all[k: k + 16]
-                    out += scores(qh, qe, vectors(de), de)[0].tolist()
+                    out += trainlib.maxsim_scores(qh, qe, dh, de)[0].tolist()
             return out
         return f
 
     if zs_teacher is not None:  # what the student starts from and is kept close to
-        zs_scores = zero_shot_fn(lambda ids, mask: zs_teacher(ids, mask, torch.zeros_like(ids)), args.doc_len)
+        zs_scores = trainlib.zero_shot_maxsim(lambda ids, mask: zs_teacher(ids, mask, torch.zeros_like(ids)), tok, args.doc_len)
 
     def val_scores(fn):
         out = {name: trainlib.rerank_val(fn, items)[0] for name, items in val.items()}
@@ -310,7 +277,7 @@ def main():
     if state["query"] == 0 and not state["history"]:
         if frozen > 0:  # reference: zero-shot MaxSim over the raw backbone (still untrained at query 0)
             model.eval()
-            zs = val_scores(zero_shot_fn(hidden, args.val_doc_len))
+            zs = val_scores(trainlib.zero_shot_maxsim(hidden, tok, args.val_doc_len))
             model.train()
             state["zero_shot"] = zs
             log("validation of zero-shot MaxSim (raw backbone, 384 dims): %s" % json.dumps(
@@ -349,7 +316,7 @@ def main():
         B = len(q_enc)
         qh = encode(q_enc)
         dh = encode(d_enc)
-        s = scores(qh, q_enc, dh, d_enc) / args.temperature
+        s = trainlib.maxsim_scores(qh, q_enc, dh, d_enc) / args.temperature
         target = torch.tensor([o for o, _ in offs])
         loss = F.cross_entropy(s, target)
         if args.distill > 0:

@@ -27,7 +27,6 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import colbert_encoding  # noqa: E402
 import minilm  # noqa: E402
 import trainlib  # noqa: E402
 import wordpiece  # noqa: E402
@@ -39,30 +38,13 @@ LONG_SOURCES = {"scifact", "nfcorpus"}
 WEB_SOURCES = {"msmarco", "toy", "wikiqa", "trecqa"}
 
 
-def make_zero_shot_maxsim(onnx_path, tok, max_len):
-    """f(q, texts) -> tensor of MaxSim scores of the raw backbone's normalized token vectors (384 dims, no markers or
-    [MASK], punctuation skipped in documents), as the plugin's zero-shot late interaction scores."""
+def make_zero_shot_teacher(onnx_path, tok, max_len):
+    """f(q, texts) -> [float]: zero-shot MaxSim of the raw backbone (trainlib.zero_shot_maxsim)."""
     backbone = minilm.load_minilm(onnx_path, dropout=0.0)
     backbone.eval()
     for p in backbone.parameters():
         p.requires_grad_(False)
-    enc = colbert_encoding.ColbertEncoding(tok, None, None, 32, max_len, False, "punctuation")
-
-    def f(q, texts):
-        with torch.no_grad():
-            qe = enc.query(q)
-            qh = F.normalize(backbone(torch.tensor([qe[0]]), torch.tensor([qe[1]]),
-                                      torch.zeros(1, len(qe[0]), dtype=torch.long)), dim=-1)[0]
-            de = [enc.document(t) for t in texts]
-            ids, mask = colbert_encoding.pad([e[0] for e in de], [e[1] for e in de])
-            ids, mask = torch.from_numpy(ids), torch.from_numpy(mask)
-            dh = F.normalize(backbone(ids, mask, torch.zeros_like(ids)), dim=-1)
-            keep = torch.zeros(ids.shape, dtype=torch.bool)
-            for j, e in enumerate(de):
-                keep[j, : len(e[2])] = torch.tensor(e[2])
-            sim = torch.einsum("qd,nld->nql", qh, dh).masked_fill(~keep[:, None, :], -1e4)
-            return sim.max(dim=-1).values.sum(-1)
-    return f
+    return trainlib.zero_shot_maxsim(lambda ids, mask: backbone(ids, mask, torch.zeros_like(ids)), tok, max_len)
 
 
 def make_group(g, n, rng):
@@ -141,7 +123,7 @@ def main():
         model.load_state_dict(minilm.cross_encoder_state_from_onnx(
             args.init_onnx, model.bert.embeddings.word_embeddings.weight), strict=True)
     model.bert.embeddings.word_embeddings.weight.requires_grad_(False)
-    zero_shot_maxsim = make_zero_shot_maxsim(onnx_path, tok, args.max_len) if args.teacher == "mixed" else None
+    zero_shot_maxsim = make_zero_shot_teacher(onnx_path, tok, args.max_len) if args.teacher == "mixed" else None
     head = [p for n, p in model.named_parameters() if not n.startswith("bert.")]
     body = [p for n, p in model.named_parameters() if n.startswith("bert.") and p.requires_grad]
     nodecay = lambda n: n.endswith("bias") or "norm" in n.lower()  # noqa: E731
@@ -235,7 +217,7 @@ def main():
             loss = F.cross_entropy(logits[None, :], target)
             if lam > 0:
                 if zero_shot_maxsim is not None and g["src"] in WEB_SOURCES:
-                    t = torch.softmax(zero_shot_maxsim(g["q"], texts) * args.zs_teacher_scale, dim=0)
+                    t = torch.softmax(torch.tensor(zero_shot_maxsim(g["q"], texts)) * args.zs_teacher_scale, dim=0)
                 else:
                     t = torch.softmax(torch.tensor(teacher) * args.teacher_scale, dim=0)
                 loss = loss + lam * F.kl_div(torch.log_softmax(logits, dim=0), t, reduction="sum")

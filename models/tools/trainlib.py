@@ -8,6 +8,7 @@ import time
 import numpy as np
 import torch
 
+import colbert_encoding
 import ir
 
 
@@ -92,3 +93,39 @@ def load_val(data_dir):
         if name.startswith("val_") and name.endswith(".jsonl"):
             out[name[4:-6]] = load_groups(os.path.join(data_dir, name))
     return out
+
+
+def maxsim_scores(qh, q_enc, dh, d_enc):
+    """qh [B, 32, d], dh [N, L, d] (normalized token vectors of colbert_encoding queries / documents) -> MaxSim [B, N]
+    with padding and skiplist masked out of the max."""
+    keep = torch.zeros(dh.shape[0], dh.shape[1], dtype=torch.bool)
+    for j, e in enumerate(d_enc):
+        keep[j, : len(e[2])] = torch.tensor(e[2])
+    sim = torch.einsum("bqd,nld->bnql", qh, dh)
+    sim = sim.masked_fill(~keep[None, :, None, :], -1e4)
+    qmask = torch.zeros(qh.shape[0], qh.shape[1])
+    for i, e in enumerate(q_enc):
+        qmask[i, : len(e[0])] = 1.0
+    return (sim.max(dim=-1).values * qmask[:, None, :]).sum(-1)
+
+
+def zero_shot_maxsim(forward, tok, doc_len):
+    """Scorer f(q, texts) -> [float] of zero-shot MaxSim: forward(ids, mask) -> token vectors of a raw backbone,
+    encoded without markers or [MASK], punctuation skipped in documents, 384 dims (the plugin's zero-shot setting)."""
+    raw = colbert_encoding.ColbertEncoding(tok, None, None, 32, doc_len, False, "punctuation")
+
+    def vectors(encs):
+        ids, mask = colbert_encoding.pad([e[0] for e in encs], [e[1] for e in encs])
+        return torch.nn.functional.normalize(forward(torch.from_numpy(ids), torch.from_numpy(mask)), dim=-1)
+
+    def f(q, texts):
+        with torch.no_grad():
+            qe = [raw.query(q)]
+            qh = vectors(qe)
+            out = []
+            de_all = [raw.document(t) for t in texts]
+            for k in range(0, len(texts), 16):
+                de = de_all[k: k + 16]
+                out += maxsim_scores(qh, qe, vectors(de), de)[0].tolist()
+        return out
+    return f
