@@ -48,6 +48,9 @@ def main():
     ap.add_argument("--validate", metavar="CKPT", default=None,
                     help="only score CKPT on the validation sets (same --dim/--markers/--val-* as its training) and exit")
     ap.add_argument("--weights", default=None, help="JSON object overriding the sampling weight of source groups")
+    ap.add_argument("--label-weights", default=None,
+                    help="JSON object: per-source weight of the hard-label contrastive loss (default 1 for every "
+                    "source); 0 leaves a source's groups to the distillation term alone")
     ap.add_argument("--dim", type=int, default=128)
     ap.add_argument("--queries", type=int, default=8000, help="total training queries (groups)")
     ap.add_argument("--batch", type=int, default=8, help="queries per step")
@@ -77,6 +80,7 @@ def main():
     if args.val_limit:
         val = {k: v[: args.val_limit] for k, v in val.items()}
     weights = {**DEFAULT_WEIGHTS, **(json.loads(args.weights) if args.weights else {})}
+    label_weights = json.loads(args.label_weights) if args.label_weights else {}
     sched = trainlib.schedule(groups, weights, args.queries, args.seed)
     onnx_path, tok_path = minilm.extract_backbone()
     tok = wordpiece.WordPieceTokenizer(tok_path)
@@ -293,7 +297,7 @@ def main():
         f = trainlib.lr_factor(step, args.warmup, total_steps)
         for pg, base in zip(opt.param_groups, base_lrs):
             pg["lr"] = base * f
-        q_enc, d_enc, teach, offs = [], [], [], []
+        q_enc, d_enc, teach, offs, lw = [], [], [], [], []
         for a in range(args.batch):
             gi = state["query"] + a
             if gi >= args.queries:
@@ -302,6 +306,7 @@ def main():
             rng = random.Random(args.seed * 1000003 + gi)
             texts, bi = make_group(g, args.group_size, rng)
             offs.append((len(d_enc), len(texts)))
+            lw.append(float(label_weights.get(g["src"], 1.0)))
             q_enc.append(enc.query(g["q"]))
             d_enc += [enc.document(t) for t in texts]
             if zs_teacher is not None:
@@ -318,7 +323,10 @@ def main():
         dh = encode(d_enc)
         s = trainlib.maxsim_scores(qh, q_enc, dh, d_enc) / args.temperature
         target = torch.tensor([o for o, _ in offs])
-        loss = F.cross_entropy(s, target)
+        if label_weights:
+            loss = (F.cross_entropy(s, target, reduction="none") * torch.tensor(lw)).sum() / B
+        else:
+            loss = F.cross_entropy(s, target)
         if args.distill > 0:
             kl = 0.0
             for i, (o, k) in enumerate(offs):

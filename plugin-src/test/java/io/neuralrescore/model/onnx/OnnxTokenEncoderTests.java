@@ -83,6 +83,14 @@ public class OnnxTokenEncoderTests extends OpenSearchTestCase {
         assertMatchesReferenceMaxSim("minilm-colbert-v2", 384, false, 5e-3f);
     }
 
+    /** The 384-dim variant without query/document markers (manifest markers {@code null}), int8 as shipped. */
+    public void testShippedColbertV3MatchesReferenceMaxSim() throws Exception {
+        // row 8 (a 5-token query, no marker) sits on an int8 rounding edge: in the numpy reference, a 1e-6 relative
+        // perturbation of the fp32 MatMul outputs (the size of a summation-order difference) moves its MaxSim from
+        // 3.9585 to 3.9300, the value ONNX Runtime gives; so allow 0.008 per query vector here
+        assertMatchesReferenceMaxSim("minilm-colbert-v3", 384, false, 8e-3f);
+    }
+
     /** {@code perQueryVector}: allowed MaxSim difference per query vector (a score sums one cosine per query vector). */
     private static void assertMatchesReferenceMaxSim(String model, int dims, boolean batched, float perQueryVector) throws Exception {
         List<Map<String, String>> rows = TestModels.expected(model);
