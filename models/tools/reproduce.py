@@ -137,7 +137,8 @@ def recipe(mid, evaluate=True):
     done = [json.loads(l) for l in open(results_file)] if os.path.exists(results_file) else []
     if len(done) < len(systems) * 2:  # two collections per system; evaluate.py appends
         run([os.path.join(HERE, "evaluate.py")] + systems + ["--out", results_file])
-    results = [json.loads(l) for l in open(results_file)] if os.path.exists(results_file) else []
+        done = [json.loads(l) for l in open(results_file)]
+    results = done
     fp = json.load(open(os.path.join(DATA, "fingerprints.json")))
     cfg = json.load(open(os.path.join(out, "config.json")))
     files = {}
