@@ -15,7 +15,8 @@ softmax cross-entropy of each query over all B*n documents of the step (its own 
 negatives) on MaxSim scores / temperature, + lambda * KL(teacher || student) over the query's own n documents, the
 teacher being our fine-tuned cross-encoder when --teacher is a checkpoint (ColBERTv2-style distillation), zero-shot
 MaxSim of the untouched backbone with --teacher zeroshot (keeps the student close to where it started, as a
-regularizer against forgetting what the backbone learned from MS MARCO), else the bi-encoder cosine * 20.
+regularizer against forgetting what the backbone learned from MS MARCO), plus --teacher-bi-weight * the bi-encoder
+cosine when given (a fused teacher that ranks better than either alone), else the bi-encoder cosine * 20.
 """
 import argparse
 import json
@@ -44,6 +45,9 @@ def main():
     ap.add_argument("--out", default=os.path.join(minilm.MODELS_DIR, "build", "minilm-colbert-v1"))
     ap.add_argument("--teacher", default=None, help="cross-encoder checkpoint used as distillation teacher, or "
                     "`zeroshot`: MaxSim of the untouched backbone (384 dims, no markers, no [MASK])")
+    ap.add_argument("--teacher-bi-weight", type=float, default=0.0,
+                    help="with --teacher zeroshot: teacher logits = zero-shot MaxSim + this * bi-encoder cosine "
+                    "(a fusion of the two untouched rankers; 0 = zero-shot MaxSim alone)")
     ap.add_argument("--seed", type=int, default=43)
     ap.add_argument("--validate", metavar="CKPT", default=None,
                     help="only score CKPT on the validation sets (same --dim/--markers/--val-* as its training) and exit")
@@ -310,7 +314,7 @@ def main():
             q_enc.append(enc.query(g["q"]))
             d_enc += [enc.document(t) for t in texts]
             if zs_teacher is not None:
-                teach.append(torch.tensor(zs_scores(g["q"], texts)))
+                teach.append(torch.tensor(zs_scores(g["q"], texts)) + args.teacher_bi_weight * torch.tensor(bi))
             elif teacher is not None:
                 pe = [tok.encode_pair(g["q"], t, 192) for t in texts]
                 ids, mask, tt = wordpiece.pad_batch([e[0] for e in pe], [e[1] for e in pe])

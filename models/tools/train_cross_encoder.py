@@ -87,6 +87,9 @@ def main():
                     "MaxSim of the raw backbone * --zs-teacher-scale) for the web sources (MS MARCO, WikiQA, TrecQA), "
                     "the bi-encoder for SciFact and NFCorpus")
     ap.add_argument("--zs-teacher-scale", type=float, default=1.0)
+    ap.add_argument("--zs-teacher-bi-weight", type=float, default=0.0,
+                    help="with --teacher mixed: the web sources' teacher logits are (zero-shot MaxSim + this * "
+                    "bi-encoder cosine) * --zs-teacher-scale (a fusion of the two; 0 = zero-shot MaxSim alone)")
     ap.add_argument("--max-len", type=int, default=128)
     ap.add_argument("--max-len-long", type=int, default=192)
     ap.add_argument("--val-every", type=int, default=2000, help="groups")
@@ -217,7 +220,9 @@ def main():
             loss = F.cross_entropy(logits[None, :], target)
             if lam > 0:
                 if zero_shot_maxsim is not None and g["src"] in WEB_SOURCES:
-                    t = torch.softmax(torch.tensor(zero_shot_maxsim(g["q"], texts)) * args.zs_teacher_scale, dim=0)
+                    zs = torch.tensor(zero_shot_maxsim(g["q"], texts))
+                    zs = zs + args.zs_teacher_bi_weight * torch.tensor(teacher)
+                    t = torch.softmax(zs * args.zs_teacher_scale, dim=0)
                 else:
                     t = torch.softmax(torch.tensor(teacher) * args.teacher_scale, dim=0)
                 loss = loss + lam * F.kl_div(torch.log_softmax(logits, dim=0), t, reduction="sum")

@@ -1,0 +1,98 @@
+"""Chooses the distillation teacher's fusion weight on training data: zero-shot MaxSim + A * bi-encoder cosine.
+
+    /usr/bin/python3 models/tools/teacher_fusion.py [--out results/models-eval/teacher-fusion/dev600.json]
+
+Scores every MS MARCO dev600 query that has a labelled positive (540 of 600; their BM25 top-20 passages, the
+official binary label) with the untouched all-MiniLM-L6-v2 twice: bi-encoder cosine (mean pooled, queries 64,
+passages 256 tokens) and zero-shot MaxSim (384 dims, no markers, punctuation skiplist, passages 180 tokens), then
+reports MRR@10 and nDCG@10 of BM25, of each alone and of their sum for a grid of weights A. These are training
+queries (500 of them train the models, 40 validate them), never TREC DL or SciFact test queries, so the weight is
+picked without looking at an evaluation set. The training groups themselves cannot be used for this: their
+bi-encoder negatives were mined below the positive, which makes the bi-encoder look perfect there.
+Scores are cached in models/build/eval/teacher-fusion-dev600.json (about 25 minutes on 2 cores to compute).
+"""
+import argparse
+import csv
+import json
+import os
+import sys
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import ir  # noqa: E402
+import minilm  # noqa: E402
+import trainlib  # noqa: E402
+import wordpiece  # noqa: E402
+
+PAIRS = os.path.join(ir.TRAIN, "msmarco_dev600_bm25top20_tomjg14", "pairs.tsv")
+CACHE = os.path.join(minilm.MODELS_DIR, "build", "eval", "teacher-fusion-dev600.json")
+WEIGHTS = (0, 2, 3, 5, 10, 20, 30, 40, 60, 100)
+
+
+def score_all():
+    torch.set_num_threads(2)
+    csv.field_size_limit(1 << 30)
+    onnx_path, tok_path = minilm.extract_backbone()
+    tok = wordpiece.WordPieceTokenizer(tok_path)
+    bert = minilm.load_minilm(onnx_path, dropout=0.0).eval()
+    zs = trainlib.zero_shot_maxsim(lambda ids, mask: bert(ids, mask, torch.zeros_like(ids)), tok, 180)
+    by_query = {}
+    with open(PAIRS, encoding="utf-8") as f:
+        for r in csv.DictReader(f, delimiter="\t"):
+            by_query.setdefault(r["query_id"], []).append(r)
+    qids = [q for q in by_query if any(int(r["msmarco_label"]) > 0 for r in by_query[q])]
+    with torch.no_grad():
+        qe = minilm.embed_texts(bert, tok, [by_query[q][0]["query"] for q in qids], 64)
+    out = []
+    for i, q in enumerate(qids):
+        rows = by_query[q]
+        texts = [r["passage"] for r in rows]
+        with torch.no_grad():
+            de = minilm.embed_texts(bert, tok, texts, 256)
+        out.append({"qid": q, "lab": [int(r["msmarco_label"]) for r in rows], "bi": [float(x) for x in de @ qe[i]],
+                    "zs": zs(rows[0]["query"], texts), "bm25": [-int(r["bm25_rank"]) for r in rows]})
+        if i % 50 == 0:
+            print("%d/%d" % (i, len(qids)), flush=True)
+    return out
+
+
+def metrics(items, fn):
+    rr, nd = [], []
+    disc = 1.0 / np.log2(np.arange(2, 12))
+    for g in items:
+        s, lab = np.asarray(fn(g), dtype=float), np.asarray(g["lab"], dtype=float)
+        order = np.argsort(-s, kind="stable")
+        first = int(np.nonzero(lab[order] > 0)[0][0])
+        rr.append(1.0 / (first + 1) if first < 10 else 0.0)
+        gains, ideal = lab[order][:10], np.sort(lab)[::-1][:10]
+        nd.append(float((gains * disc[: len(gains)]).sum() / (ideal * disc[: len(ideal)]).sum()))
+    return {"mrr@10": round(float(np.mean(rr)), 4), "ndcg@10": round(float(np.mean(nd)), 4)}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--out", default=None)
+    args = ap.parse_args()
+    if os.path.exists(CACHE):
+        items = json.load(open(CACHE))
+    else:
+        items = score_all()
+        os.makedirs(os.path.dirname(CACHE), exist_ok=True)
+        with open(CACHE, "w") as f:
+            json.dump(items, f)
+    res = {"queries": len(items), "bm25": metrics(items, lambda g: g["bm25"]),
+           "bi-encoder": metrics(items, lambda g: g["bi"])}
+    for a in WEIGHTS:
+        res["zero-shot MaxSim + %g * bi" % a] = metrics(items, lambda g: np.asarray(g["zs"]) + a * np.asarray(g["bi"]))
+    for k, v in res.items():
+        print(k, v)
+    if args.out:
+        os.makedirs(os.path.dirname(args.out), exist_ok=True)
+        with open(args.out, "w") as f:
+            json.dump(res, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()
