@@ -59,16 +59,10 @@ def score_all():
 
 
 def metrics(items, fn):
-    rr, nd = [], []
-    disc = 1.0 / np.log2(np.arange(2, 12))
-    for g in items:
-        s, lab = np.asarray(fn(g), dtype=float), np.asarray(g["lab"], dtype=float)
-        order = np.argsort(-s, kind="stable")
-        first = int(np.nonzero(lab[order] > 0)[0][0])
-        rr.append(1.0 / (first + 1) if first < 10 else 0.0)
-        gains, ideal = lab[order][:10], np.sort(lab)[::-1][:10]
-        nd.append(float((gains * disc[: len(gains)]).sum() / (ideal * disc[: len(ideal)]).sum()))
-    return {"mrr@10": round(float(np.mean(rr)), 4), "ndcg@10": round(float(np.mean(nd)), 4)}
+    """MRR@10 and nDCG@10 (ir's trec_eval-style measures) of the candidate order by fn(item) -> scores."""
+    run = {g["qid"]: {str(j): float(x) for j, x in enumerate(fn(g))} for g in items}
+    qrels = {g["qid"]: {str(j): r for j, r in enumerate(g["lab"]) if r > 0} for g in items}
+    return {"mrr@10": round(ir.mrr_at(run, qrels, 10), 4), "ndcg@10": round(ir.ndcg_at(run, qrels, 10)[0], 4)}
 
 
 def main():
