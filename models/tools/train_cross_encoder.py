@@ -106,6 +106,8 @@ def main():
                     help="end the run at this group (validated, best.pt kept) although the schedule runs to --groups")
     ap.add_argument("--rewarmup", type=int, default=0,
                     help="optimizer steps of linear warmup after --start-group (the AdamW moments start at zero)")
+    ap.add_argument("--no-init-val", action="store_true",
+                    help="with --init-onnx: do not validate the starting point (it then cannot win best.pt)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     os.makedirs(args.out, exist_ok=True)
@@ -188,7 +190,7 @@ def main():
                 val.items()}
         log("validation references (nDCG@10 bi-encoder, BM25 order):", json.dumps(refs))
         state["history"].append({"group": state["group"], "refs": refs})
-        if args.init_onnx:
+        if args.init_onnx and not args.no_init_val:
             validate()  # the starting point competes for best.pt too
         save()
     model.train()
