@@ -25,6 +25,26 @@ PY = sys.executable
 BUILD = os.path.join(minilm.MODELS_DIR, "build")
 DATA = os.path.join(BUILD, "data")
 
+
+def ce_continuation(mid, needs, init_id, seed, distill):
+    """A cross-encoder recipe that continues `needs` (trained first if missing; its best.pt exported to fp32 as
+    build/<init_id>-fp32, never to release/) for 2,000 groups with the mixed teacher at a constant weight."""
+    init = os.path.join(BUILD, init_id + "-fp32", "model.onnx")
+    return {
+        "kind": "ce",
+        "needs": needs,
+        "pre": [(init, [os.path.join(HERE, "export_release.py"), "ce", os.path.join(BUILD, needs, "best.pt"),
+                        "--id", init_id, "--release", "none", "--max-length", "256"])],
+        "train": [os.path.join(HERE, "train_cross_encoder.py"), "--out", os.path.join(BUILD, mid),
+                  "--init-onnx", init, "--seed", str(seed), "--groups", "2000", "--warmup", "15", "--lr", "2e-5",
+                  "--head-lr", "5e-5", "--distill", distill, "--distill-end", distill, "--teacher", "mixed",
+                  "--val-every", "2000", "--val-limit", "40"],
+        "export": ["--max-length", "256"],
+        "release": "int8",
+        "eval": ["ce:{ckpt}@256", "onnx:{build}/%s-fp32" % mid, "onnx:{build}/%s-int8" % mid],
+    }
+
+
 RECIPES = {
     "minilm-ce-v1": {
         "kind": "ce",
@@ -36,42 +56,16 @@ RECIPES = {
         "release": "int8",
         "eval": ["bm25", "bi", "ce:{ckpt}@256", "onnx:{build}/minilm-ce-v1-fp32", "onnx:{build}/minilm-ce-v1-int8"],
     },
-    "minilm-ce-v2": {
-        "kind": "ce",
-        # minilm-ce-v1's recipe (trained first, exported to fp32 as minilm-ce-v1-r without touching the shipped
-        # release/minilm-ce-v1), then 2,000 more groups from those fp32 weights with a mixed distillation teacher at
-        # constant weight 1.0: zero-shot MaxSim of the raw backbone for MS MARCO / WikiQA / TrecQA, the bi-encoder
-        # for SciFact / NFCorpus. About 45 minutes on 2 cores after v1's ~2 h.
-        "needs": "minilm-ce-v1",
-        "pre": [(os.path.join(BUILD, "minilm-ce-v1-r-fp32", "model.onnx"),
-                 [os.path.join(HERE, "export_release.py"), "ce", os.path.join(BUILD, "minilm-ce-v1", "best.pt"),
-                  "--id", "minilm-ce-v1-r", "--release", "none", "--max-length", "256"])],
-        "train": [os.path.join(HERE, "train_cross_encoder.py"), "--out", os.path.join(BUILD, "minilm-ce-v2"),
-                  "--init-onnx", os.path.join(BUILD, "minilm-ce-v1-r-fp32", "model.onnx"), "--seed", "44",
-                  "--groups", "2000", "--warmup", "15", "--lr", "2e-5", "--head-lr", "5e-5", "--distill", "1.0",
-                  "--distill-end", "1.0", "--teacher", "mixed", "--val-every", "2000", "--val-limit", "40"],
-        "export": ["--max-length", "256"],
-        "release": "int8",
-        "eval": ["ce:{ckpt}@256", "onnx:{build}/minilm-ce-v2-fp32", "onnx:{build}/minilm-ce-v2-int8"],
-    },
-    "minilm-ce-v3": {
-        "kind": "ce",
-        # minilm-ce-v2's recipe (trained first if missing), its best.pt exported to fp32 without touching the shipped
-        # release/minilm-ce-v2, then 2,000 more groups from those fp32 weights with the same mixed teacher at
-        # constant distillation weight 2.0 (seed 45). About 50 minutes on 2 cores after v2's ~2 h 45 min. Evaluated
-        # through the plugin (results/models-eval/ce-v3/, ce-v4/); the torch evaluation here is the checkpoint's.
-        "needs": "minilm-ce-v2",
-        "pre": [(os.path.join(BUILD, "minilm-ce-v2-fp32", "model.onnx"),
-                 [os.path.join(HERE, "export_release.py"), "ce", os.path.join(BUILD, "minilm-ce-v2", "best.pt"),
-                  "--id", "minilm-ce-v2", "--release", "none", "--max-length", "256"])],
-        "train": [os.path.join(HERE, "train_cross_encoder.py"), "--out", os.path.join(BUILD, "minilm-ce-v3"),
-                  "--init-onnx", os.path.join(BUILD, "minilm-ce-v2-fp32", "model.onnx"), "--seed", "45",
-                  "--groups", "2000", "--warmup", "15", "--lr", "2e-5", "--head-lr", "5e-5", "--distill", "2.0",
-                  "--distill-end", "2.0", "--teacher", "mixed", "--val-every", "2000", "--val-limit", "40"],
-        "export": ["--max-length", "256"],
-        "release": "int8",
-        "eval": ["ce:{ckpt}@256", "onnx:{build}/minilm-ce-v3-fp32", "onnx:{build}/minilm-ce-v3-int8"],
-    },
+    # minilm-ce-v1's recipe (trained first, exported to fp32 as minilm-ce-v1-r without touching the shipped
+    # release/minilm-ce-v1), then 2,000 more groups from those fp32 weights with a mixed distillation teacher at
+    # constant weight 1.0: zero-shot MaxSim of the raw backbone for MS MARCO / WikiQA / TrecQA, the bi-encoder for
+    # SciFact / NFCorpus. About 45 minutes on 2 cores after v1's ~2 h.
+    "minilm-ce-v2": ce_continuation("minilm-ce-v2", "minilm-ce-v1", "minilm-ce-v1-r", seed=44, distill="1.0"),
+    # minilm-ce-v2's recipe (trained first if missing), its best.pt exported to fp32 without touching the shipped
+    # release/minilm-ce-v2, then 2,000 more groups with the same teacher at constant weight 2.0. About 50 minutes on
+    # 2 cores after v2's ~2 h 45 min. Evaluated through the plugin (results/models-eval/ce-v3/, ce-v4/); the torch
+    # evaluation here is the checkpoint's.
+    "minilm-ce-v3": ce_continuation("minilm-ce-v3", "minilm-ce-v2", "minilm-ce-v2", seed=45, distill="2.0"),
     "minilm-colbert-v1": {
         "kind": "colbert",
         # top 2 of 6 layers + PCA-initialized projection, markers, no [MASK] augmentation (with the frozen bottom
