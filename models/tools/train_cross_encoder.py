@@ -28,6 +28,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import minilm  # noqa: E402
+import strong_teacher  # noqa: E402
 import trainlib  # noqa: E402
 import wordpiece  # noqa: E402
 
@@ -82,10 +83,15 @@ def main():
     ap.add_argument("--distill", type=float, default=1.0)
     ap.add_argument("--distill-end", type=float, default=0.1)
     ap.add_argument("--teacher-scale", type=float, default=20.0)
-    ap.add_argument("--teacher", choices=("bi", "mixed"), default="bi",
+    ap.add_argument("--teacher", choices=("bi", "mixed", "strong"), default="bi",
                     help="bi: softmax(--teacher-scale * bi-encoder cosine) for every group; mixed: softmax(zero-shot "
                     "MaxSim of the raw backbone * --zs-teacher-scale) for the web sources (MS MARCO, WikiQA, TrecQA), "
-                    "the bi-encoder for SciFact and NFCorpus")
+                    "the bi-encoder for SciFact and NFCorpus; strong: as mixed, but the MS MARCO and toy groups are "
+                    "taught by softmax(--strong-teacher-scale * the calibrated bge-small + e5-small logits of "
+                    "build/data/strong_teacher.jsonl, written by strong_teacher.py)")
+    ap.add_argument("--strong-teacher-scale", type=float, default=1.0)
+    ap.add_argument("--weights", default=None,
+                    help="JSON {source: weight} overriding the sampling weights (e.g. '{\"msmarco\": 6.0}')")
     ap.add_argument("--zs-teacher-scale", type=float, default=1.0)
     ap.add_argument("--zs-teacher-bi-weight", type=float, default=0.0,
                     help="with --teacher mixed: the web sources' teacher logits are (zero-shot MaxSim + this * "
@@ -118,7 +124,13 @@ def main():
     val = trainlib.load_val(args.data)
     if args.val_limit:
         val = {k: v[: args.val_limit] for k, v in val.items()}
-    sched = trainlib.schedule(groups, DEFAULT_WEIGHTS, args.groups, args.seed)
+    weights = dict(DEFAULT_WEIGHTS, **(json.loads(args.weights) if args.weights else {}))
+    sched = trainlib.schedule(groups, weights, args.groups, args.seed)
+    strong = None
+    if args.teacher == "strong":
+        with open(os.path.join(args.data, "strong_teacher.jsonl"), encoding="utf-8") as f:
+            strong = [json.loads(l) for l in f]
+        assert len(strong) == len(groups), "strong_teacher.jsonl is not for this train_groups.jsonl"
     onnx_path, tok_path = minilm.extract_backbone()
     tok = wordpiece.WordPieceTokenizer(tok_path)
 
@@ -128,7 +140,8 @@ def main():
         model.load_state_dict(minilm.cross_encoder_state_from_onnx(
             args.init_onnx, model.bert.embeddings.word_embeddings.weight), strict=True)
     model.bert.embeddings.word_embeddings.weight.requires_grad_(False)
-    zero_shot_maxsim = make_zero_shot_teacher(onnx_path, tok, args.max_len) if args.teacher == "mixed" else None
+    zero_shot_maxsim = (make_zero_shot_teacher(onnx_path, tok, args.max_len) if args.teacher in ("mixed", "strong")
+                        else None)
     head = [p for n, p in model.named_parameters() if not n.startswith("bert.")]
     body = [p for n, p in model.named_parameters() if n.startswith("bert.") and p.requires_grad]
     nodecay = lambda n: n.endswith("bias") or "norm" in n.lower()  # noqa: E731
@@ -152,7 +165,7 @@ def main():
         log("resumed at group", state["group"])
     else:
         with open(os.path.join(args.out, "config.json"), "w") as f:
-            json.dump({"args": vars(args), "weights": DEFAULT_WEIGHTS,
+            json.dump({"args": vars(args), "weights": weights,
                        "data_fingerprints": json.load(open(os.path.join(args.data, "fingerprints.json")))}, f,
                       indent=2)
         log("start", json.dumps(vars(args)), "params", sum(p.numel() for p in body + head))
@@ -221,7 +234,11 @@ def main():
             target = torch.zeros(1, dtype=torch.long)
             loss = F.cross_entropy(logits[None, :], target)
             if lam > 0:
-                if zero_shot_maxsim is not None and g["src"] in WEB_SOURCES:
+                row = strong[sched[gi]] if strong is not None else None
+                if row is not None:
+                    st = torch.tensor([row[strong_teacher.key(t)] for t in texts])
+                    t = torch.softmax(st * args.strong_teacher_scale, dim=0)
+                elif zero_shot_maxsim is not None and g["src"] in WEB_SOURCES:
                     zs = torch.tensor(zero_shot_maxsim(g["q"], texts))
                     zs = zs + args.zs_teacher_bi_weight * torch.tensor(teacher)
                     t = torch.softmax(zs * args.zs_teacher_scale, dim=0)
