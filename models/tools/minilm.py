@@ -348,9 +348,14 @@ def run_batched(fn, encodings, max_tokens=8192, progress=None):
     return results
 
 
-def embed_texts(bert, tok, texts, max_length=256, max_tokens=8192):
-    """all-MiniLM-L6-v2 sentence embeddings: mean pooled over the mask, L2 normalized -> np [n, hidden]."""
+def embed_texts(bert, tok, texts, max_length=256, max_tokens=8192, pool="mean"):
+    """Sentence embeddings, L2 normalized -> np [n, hidden]: mean pooled over the mask (all-MiniLM-L6-v2, e5) or the
+    [CLS] vector (pool="cls": bge)."""
     bert.eval()
     enc = [tok.encode(t, max_length) for t in texts]
-    res = run_batched(lambda i, m, t: mean_pool(bert(i, m, t), m), enc, max_tokens)
+    if pool == "cls":
+        fn = lambda i, m, t: F.normalize(bert(i, m, t)[:, 0], dim=-1)  # noqa: E731
+    else:
+        fn = lambda i, m, t: mean_pool(bert(i, m, t), m)  # noqa: E731
+    res = run_batched(fn, enc, max_tokens)
     return np.stack([r[0].numpy() for r in res]).astype(np.float32)

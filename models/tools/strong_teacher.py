@@ -17,7 +17,6 @@ teacher's logit scale s (cosine * s) by maximising the likelihood of the labelle
 train_groups.jsonl, others null) {sha1(text)[:16]: fused logit}, read by train_cross_encoder.py --teacher strong.
 """
 import argparse
-import csv
 import hashlib
 import json
 import os
@@ -30,11 +29,10 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import ir  # noqa: E402
 import minilm  # noqa: E402
+import teacher_fusion  # noqa: E402
 import wordpiece  # noqa: E402
 
-PAIRS = os.path.join(ir.TRAIN, "msmarco_dev600_bm25top20_tomjg14", "pairs.tsv")
 BUILD = os.path.join(minilm.MODELS_DIR, "build")
 CACHE = os.path.join(BUILD, "teachers")
 TEACHERS = {
@@ -81,26 +79,11 @@ def embed(name, bert, tok, texts, prefix, max_length):
     if os.path.exists(path):
         return np.load(path)
     t0 = time.time()
-    enc = [tok.encode(prefix + x, max_length) for x in texts]
-    if TEACHERS[name]["pool"] == "cls":
-        fn = lambda i, m, t: torch.nn.functional.normalize(bert(i, m, t)[:, 0], dim=-1)  # noqa: E731
-    else:
-        fn = lambda i, m, t: minilm.mean_pool(bert(i, m, t), m)  # noqa: E731
-    res = minilm.run_batched(fn, enc, 8192)
-    e = np.stack([r[0].numpy() for r in res]).astype(np.float32)
+    e = minilm.embed_texts(bert, tok, [prefix + x for x in texts], max_length, pool=TEACHERS[name]["pool"])
     os.makedirs(CACHE, exist_ok=True)
     np.save(path, e)
     print("%s: embedded %d texts in %.0fs" % (name, len(texts), time.time() - t0), flush=True)
     return e
-
-
-def dev600():
-    csv.field_size_limit(1 << 30)
-    by_query = {}
-    with open(PAIRS, encoding="utf-8") as f:
-        for r in csv.DictReader(f, delimiter="\t"):
-            by_query.setdefault(r["query_id"], []).append(r)
-    return by_query
 
 
 def pool_texts(by_query):
@@ -109,9 +92,9 @@ def pool_texts(by_query):
 
 
 def metrics(items, scores):
-    run = {g["qid"]: {str(j): float(x) for j, x in enumerate(s)} for g, s in zip(items, scores)}
-    qrels = {g["qid"]: {str(j): r for j, r in enumerate(g["lab"]) if r > 0} for g in items}
-    return {"mrr@10": round(ir.mrr_at(run, qrels, 10), 4), "ndcg@10": round(ir.ndcg_at(run, qrels, 10)[0], 4)}
+    """teacher_fusion.metrics over per-item score lists given in the order of items."""
+    by_qid = {g["qid"]: sc for g, sc in zip(items, scores)}
+    return teacher_fusion.metrics(items, lambda g: by_qid[g["qid"]])
 
 
 def fit_scale(items, cos, grid=SCALES):
@@ -138,7 +121,7 @@ def main():
     args = ap.parse_args()
     torch.set_num_threads(2)
     names = args.teachers.split(",")
-    by_query = dev600()
+    by_query = teacher_fusion.load_dev600()
     groups = [json.loads(l) for l in open(os.path.join(args.data, "train_groups.jsonl"), encoding="utf-8")]
     web = [i for i, g in enumerate(groups) if g["src"] in ("msmarco", "toy")]
     pool = pool_texts(by_query)

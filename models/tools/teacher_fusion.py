@@ -31,17 +31,23 @@ CACHE = os.path.join(minilm.MODELS_DIR, "build", "eval", "teacher-fusion-dev600.
 WEIGHTS = (0, 2, 3, 5, 10, 20, 30, 40, 60, 100)
 
 
-def score_all():
-    torch.set_num_threads(2)
+def load_dev600():
+    """{query_id: [pairs.tsv rows]}: each dev600 query's BM25 top 20 with its official binary label."""
     csv.field_size_limit(1 << 30)
-    onnx_path, tok_path = minilm.extract_backbone()
-    tok = wordpiece.WordPieceTokenizer(tok_path)
-    bert = minilm.load_minilm(onnx_path, dropout=0.0).eval()
-    zs = trainlib.zero_shot_maxsim(lambda ids, mask: bert(ids, mask, torch.zeros_like(ids)), tok, 180)
     by_query = {}
     with open(PAIRS, encoding="utf-8") as f:
         for r in csv.DictReader(f, delimiter="\t"):
             by_query.setdefault(r["query_id"], []).append(r)
+    return by_query
+
+
+def score_all():
+    torch.set_num_threads(2)
+    onnx_path, tok_path = minilm.extract_backbone()
+    tok = wordpiece.WordPieceTokenizer(tok_path)
+    bert = minilm.load_minilm(onnx_path, dropout=0.0).eval()
+    zs = trainlib.zero_shot_maxsim(lambda ids, mask: bert(ids, mask, torch.zeros_like(ids)), tok, 180)
+    by_query = load_dev600()
     qids = [q for q in by_query if any(int(r["msmarco_label"]) > 0 for r in by_query[q])]
     with torch.no_grad():
         qe = minilm.embed_texts(bert, tok, [by_query[q][0]["query"] for q in qids], 64)
