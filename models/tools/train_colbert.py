@@ -16,7 +16,10 @@ negatives) on MaxSim scores / temperature, + lambda * KL(teacher || student) ove
 teacher being our fine-tuned cross-encoder when --teacher is a checkpoint (ColBERTv2-style distillation), zero-shot
 MaxSim of the untouched backbone with --teacher zeroshot (keeps the student close to where it started, as a
 regularizer against forgetting what the backbone learned from MS MARCO), plus --teacher-bi-weight * the bi-encoder
-cosine when given (a fused teacher that ranks better than either alone), else the bi-encoder cosine * 20.
+cosine when given (a fused teacher that ranks better than either alone), else the bi-encoder cosine * 20. With
+--teacher strong the MS MARCO and toy groups are taught instead by softmax(--strong-teacher-scale * the calibrated
+bge-small + e5-small logits of build/data/strong_teacher.jsonl, written by strong_teacher.py), the other sources as
+with zeroshot.
 """
 import argparse
 import json
@@ -32,6 +35,7 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import colbert_encoding  # noqa: E402
 import minilm  # noqa: E402
+import strong_teacher  # noqa: E402
 import trainlib  # noqa: E402
 import wordpiece  # noqa: E402
 from train_cross_encoder import make_group  # noqa: E402
@@ -44,7 +48,10 @@ def main():
     ap.add_argument("--data", default=os.path.join(minilm.MODELS_DIR, "build", "data"))
     ap.add_argument("--out", default=os.path.join(minilm.MODELS_DIR, "build", "minilm-colbert-v1"))
     ap.add_argument("--teacher", default=None, help="cross-encoder checkpoint used as distillation teacher, or "
-                    "`zeroshot`: MaxSim of the untouched backbone (384 dims, no markers, no [MASK])")
+                    "`zeroshot`: MaxSim of the untouched backbone (384 dims, no markers, no [MASK]), or `strong`: as "
+                    "zeroshot, but the MS MARCO and toy groups are taught by the bge-small + e5-small logits of "
+                    "build/data/strong_teacher.jsonl (strong_teacher.py)")
+    ap.add_argument("--strong-teacher-scale", type=float, default=1.0)
     ap.add_argument("--teacher-bi-weight", type=float, default=0.0,
                     help="with --teacher zeroshot: teacher logits = zero-shot MaxSim + this * bi-encoder cosine "
                     "(a fusion of the two untouched rankers; 0 = zero-shot MaxSim alone)")
@@ -187,7 +194,12 @@ def main():
 
     teacher = None
     zs_teacher = None
-    if args.teacher == "zeroshot":
+    strong = None
+    if args.teacher == "strong":
+        with open(os.path.join(args.data, "strong_teacher.jsonl"), encoding="utf-8") as f:
+            strong = [json.loads(l) for l in f]
+        assert len(strong) == len(groups), "strong_teacher.jsonl is not for this train_groups.jsonl"
+    if args.teacher in ("zeroshot", "strong"):
         zs_teacher = minilm.load_minilm(onnx_path, dropout=0.0)
         zs_teacher.eval()
         for p in zs_teacher.parameters():
@@ -225,6 +237,8 @@ def main():
             json.dump({"args": vars(args), "weights": weights, "manifest": manifest,
                        "teacher_sha256": minilm.sha256_file(args.teacher) if args.teacher and
                        zs_teacher is None else None,
+                       "strong_teacher_sha256": minilm.sha256_file(os.path.join(args.data, "strong_teacher.jsonl"), 16)
+                       if strong is not None else None,
                        "data_fingerprints": json.load(open(os.path.join(args.data, "fingerprints.json")))}, f,
                       indent=2)
         log("start", json.dumps(vars(args)))
@@ -313,7 +327,10 @@ def main():
             lw.append(float(label_weights.get(g["src"], 1.0)))
             q_enc.append(enc.query(g["q"]))
             d_enc += [enc.document(t) for t in texts]
-            if zs_teacher is not None:
+            row = strong[sched[gi]] if strong is not None else None
+            if row is not None:
+                teach.append(torch.tensor([row[strong_teacher.key(t)] for t in texts]) * args.strong_teacher_scale)
+            elif zs_teacher is not None:
                 teach.append(torch.tensor(zs_scores(g["q"], texts)) + args.teacher_bi_weight * torch.tensor(bi))
             elif teacher is not None:
                 pe = [tok.encode_pair(g["q"], t, 192) for t in texts]
