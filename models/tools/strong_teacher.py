@@ -53,6 +53,19 @@ def key(text):
     return hashlib.sha1(text.encode("utf-8")).hexdigest()[:16]
 
 
+def load_rows(data_dir, n_groups):
+    """strong_teacher.jsonl of data_dir: per training group {key(text): fused logit}, None for other sources."""
+    with open(os.path.join(data_dir, "strong_teacher.jsonl"), encoding="utf-8") as f:
+        rows = [json.loads(l) for l in f]
+    assert len(rows) == n_groups, "strong_teacher.jsonl is not for this train_groups.jsonl"
+    return rows
+
+
+def logits(row, texts):
+    """The fused teacher logits of texts (in order) from one load_rows row."""
+    return torch.tensor([row[key(t)] for t in texts])
+
+
 def load_teacher(name):
     t = TEACHERS[name]
     if t["jar"] is None:

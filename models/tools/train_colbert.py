@@ -196,9 +196,7 @@ def main():
     zs_teacher = None
     strong = None
     if args.teacher == "strong":
-        with open(os.path.join(args.data, "strong_teacher.jsonl"), encoding="utf-8") as f:
-            strong = [json.loads(l) for l in f]
-        assert len(strong) == len(groups), "strong_teacher.jsonl is not for this train_groups.jsonl"
+        strong = strong_teacher.load_rows(args.data, len(groups))
     if args.teacher in ("zeroshot", "strong"):
         zs_teacher = minilm.load_minilm(onnx_path, dropout=0.0)
         zs_teacher.eval()
@@ -329,7 +327,7 @@ def main():
             d_enc += [enc.document(t) for t in texts]
             row = strong[sched[gi]] if strong is not None else None
             if row is not None:
-                teach.append(torch.tensor([row[strong_teacher.key(t)] for t in texts]) * args.strong_teacher_scale)
+                teach.append(strong_teacher.logits(row, texts) * args.strong_teacher_scale)
             elif zs_teacher is not None:
                 teach.append(torch.tensor(zs_scores(g["q"], texts)) + args.teacher_bi_weight * torch.tensor(bi))
             elif teacher is not None:

@@ -128,9 +128,7 @@ def main():
     sched = trainlib.schedule(groups, weights, args.groups, args.seed)
     strong = None
     if args.teacher == "strong":
-        with open(os.path.join(args.data, "strong_teacher.jsonl"), encoding="utf-8") as f:
-            strong = [json.loads(l) for l in f]
-        assert len(strong) == len(groups), "strong_teacher.jsonl is not for this train_groups.jsonl"
+        strong = strong_teacher.load_rows(args.data, len(groups))
     onnx_path, tok_path = minilm.extract_backbone()
     tok = wordpiece.WordPieceTokenizer(tok_path)
 
@@ -236,8 +234,7 @@ def main():
             if lam > 0:
                 row = strong[sched[gi]] if strong is not None else None
                 if row is not None:
-                    st = torch.tensor([row[strong_teacher.key(t)] for t in texts])
-                    t = torch.softmax(st * args.strong_teacher_scale, dim=0)
+                    t = torch.softmax(strong_teacher.logits(row, texts) * args.strong_teacher_scale, dim=0)
                 elif zero_shot_maxsim is not None and g["src"] in WEB_SOURCES:
                     zs = torch.tensor(zero_shot_maxsim(g["q"], texts))
                     zs = zs + args.zs_teacher_bi_weight * torch.tensor(teacher)
