@@ -131,6 +131,8 @@ def main():
     ap.add_argument("--data", default=os.path.join(BUILD, "data"))
     ap.add_argument("--out", default=None)
     ap.add_argument("--teachers", default=",".join(ORDER))
+    ap.add_argument("--no-reference", action="store_true",
+                    help="skip all-MiniLM-L6-v2 (reported for comparison only; the written logits do not use it)")
     args = ap.parse_args()
     torch.set_num_threads(2)
     names = args.teachers.split(",")
@@ -148,7 +150,8 @@ def main():
     qindex = {q: j for j, q in enumerate(queries)}
     print("%d passages, %d queries" % (len(texts), len(queries)), flush=True)
     emb = {}
-    for name in ["minilm"] + names:
+    ref = [] if args.no_reference else ["minilm"]
+    for name in ref + names:
         bert, tok = load_teacher(name)
         with torch.no_grad():
             emb[name] = (embed(name, bert, tok, queries, TEACHERS[name]["qp"], 64),
@@ -166,9 +169,9 @@ def main():
 
     res = {"queries": len(items),
            "bm25": metrics(items, [[-int(r["bm25_rank"]) for r in by_query[q]] for q in labelled])}
-    cos = {n: cosines(n) for n in ["minilm"] + names}
+    cos = {n: cosines(n) for n in ref + names}
     scale = {}
-    for n in ["minilm"] + names:
+    for n in ref + names:
         scale[n], ll = fit_scale(items, cos[n])
         res[n] = {**metrics(items, cos[n]), "scale": scale[n], "loglik": round(ll, 4)}
     fused = [sum(scale[n] * np.asarray(cos[n][k]) for n in names) for k in range(len(items))]
