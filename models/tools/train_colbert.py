@@ -64,6 +64,9 @@ def main():
                     "source); 0 leaves a source's groups to the distillation term alone")
     ap.add_argument("--dim", type=int, default=128)
     ap.add_argument("--queries", type=int, default=8000, help="total training queries (groups)")
+    ap.add_argument("--stop-query", type=int, default=None,
+                    help="stop (validate, save, mark DONE) after this many queries; the learning-rate schedule still "
+                    "runs toward --queries (reproduces a run cut off at a validation point)")
     ap.add_argument("--batch", type=int, default=8, help="queries per step")
     ap.add_argument("--group-size", type=int, default=4, help="docs per query: 1 positive + hard negatives")
     ap.add_argument("--lr", type=float, default=3e-5)
@@ -308,7 +311,8 @@ def main():
     last_ckpt = time.time()
     t_start, q_start = time.time(), state["query"]
     run_loss, run_n = 0.0, 0
-    while state["query"] < args.queries:
+    end = min(args.queries, args.stop_query) if args.stop_query else args.queries
+    while state["query"] < end:
         step = state["query"] // args.batch
         f = trainlib.lr_factor(step, args.warmup, total_steps)
         for pg, base in zip(opt.param_groups, base_lrs):
@@ -365,7 +369,7 @@ def main():
                 state["query"], args.queries, run_loss / max(1, run_n), opt.param_groups[0]["lr"], rate,
                 (args.queries - state["query"]) / max(rate, 1e-9) / 60))
             run_loss, run_n = 0.0, 0
-        if state["query"] % args.val_every == 0 or state["query"] >= args.queries:
+        if state["query"] % args.val_every == 0 or state["query"] >= end:
             validate()
             save()
             last_ckpt = time.time()
