@@ -91,6 +91,14 @@ public class OnnxTokenEncoderTests extends OpenSearchTestCase {
         assertMatchesReferenceMaxSim("minilm-colbert-v3", 384, false, 8e-3f);
     }
 
+    /** v3's encoding (no markers, 384 dims) distilled from the bge-small + e5-small teacher on MS MARCO, int8 as shipped. */
+    public void testShippedColbertV5MatchesReferenceMaxSim() throws Exception {
+        // row 8 (the 5-token "東京 population" query) is v3's int8 rounding edge again: ONNX Runtime gives 3.8865 for the
+        // reference's 3.9125 (0.0052 per query vector, over the 0.005 used for v2); v3's allowance, not re-derived with
+        // the numpy executor for v5
+        assertMatchesReferenceMaxSim("minilm-colbert-v5", 384, false, 8e-3f);
+    }
+
     /** {@code perQueryVector}: allowed MaxSim difference per query vector (a score sums one cosine per query vector). */
     private static void assertMatchesReferenceMaxSim(String model, int dims, boolean batched, float perQueryVector) throws Exception {
         List<Map<String, String>> rows = TestModels.expected(model);
