@@ -46,6 +46,15 @@ def ce_continuation(mid, needs, init_id, seed, distill):
     }
 
 
+def colbert_v3_train(mid, teacher, val_every, *extra):
+    """train_colbert.py arguments of minilm-colbert-v3's recipe with another teacher (and extra arguments)."""
+    return [os.path.join(HERE, "train_colbert.py"), "--out", os.path.join(BUILD, mid), "--seed", "43", "--queries",
+            "4000", "--batch", "16", "--group-size", "4", "--train-layers", "2", "--proj-init", "pca", "--dim", "384",
+            "--doc-len", "128", "--teacher", teacher, "--distill", "1.0", "--weights", '{"msmarco": 4.0}',
+            "--label-weights", '{"msmarco": 0.0}', "--lr", "5e-5", "--head-lr", "2e-4", "--warmup", "60",
+            "--val-every", val_every, "--val-limit", "30", "--markers", "0", "--query-augmentation", "0", *extra]
+
+
 RECIPES = {
     "minilm-ce-v1": {
         "kind": "ce",
@@ -104,12 +113,7 @@ RECIPES = {
         # contrastive term off: --label-weights), the labelled sources unchanged: about 36 minutes on 2 cores.
         # --val-every 1000 is what ran (with batches of 16 it validates at 2,000 and 4,000). Evaluated through the
         # plugin only (results/models-eval/colbert-v3*/), so no torch evaluation here.
-        "train": [os.path.join(HERE, "train_colbert.py"), "--out", os.path.join(BUILD, "minilm-colbert-v3"),
-                  "--seed", "43", "--queries", "4000", "--batch", "16", "--group-size", "4", "--train-layers", "2",
-                  "--proj-init", "pca", "--dim", "384", "--doc-len", "128", "--teacher", "zeroshot", "--distill",
-                  "1.0", "--weights", '{"msmarco": 4.0}', "--label-weights", '{"msmarco": 0.0}', "--lr", "5e-5",
-                  "--head-lr", "2e-4", "--warmup", "60", "--val-every", "1000", "--val-limit", "30", "--markers", "0",
-                  "--query-augmentation", "0"],
+        "train": colbert_v3_train("minilm-colbert-v3", "zeroshot", "1000"),
         "export": ["--max-length", "256"],
         "release": "int8",
         "eval": [],
@@ -122,12 +126,7 @@ RECIPES = {
         # (--stop-query), as the shipped model was; about 25 minutes of training.
         "pre": [(os.path.join(DATA, "strong_teacher.jsonl"), [os.path.join(HERE, "strong_teacher.py"),
                                                               "--no-reference"])],
-        "train": [os.path.join(HERE, "train_colbert.py"), "--out", os.path.join(BUILD, "minilm-colbert-v5"),
-                  "--seed", "43", "--queries", "4000", "--batch", "16", "--group-size", "4", "--train-layers", "2",
-                  "--proj-init", "pca", "--dim", "384", "--doc-len", "128", "--teacher", "strong", "--distill",
-                  "1.0", "--weights", '{"msmarco": 4.0}', "--label-weights", '{"msmarco": 0.0}', "--lr", "5e-5",
-                  "--head-lr", "2e-4", "--warmup", "60", "--val-every", "2000", "--val-limit", "30", "--markers", "0",
-                  "--query-augmentation", "0", "--stop-query", "2000"],
+        "train": colbert_v3_train("minilm-colbert-v5", "strong", "2000", "--stop-query", "2000"),
         "export": ["--max-length", "256"],
         "release": "int8",
         "eval": [],
