@@ -23,12 +23,17 @@ def run_query(ranked_docs, scores=None):
 
 
 # keys of a scorer config that describe the harness run, not the clause
-HARNESS_KEYS = frozenset(("name", "clause", "note", "windows", "collections", "model_dir", "latency_only"))
+HARNESS_KEYS = frozenset(("name", "clause", "note", "windows", "collections", "model_dir", "latency_only", "chain"))
 
 
 def rescore_clause(scorer, query_text, window):
     """A rescore clause from a scorer config: {"clause": "text_embedding"|"cross_encoder", "model": ..., plus any
-    clause options (fields, max_length, score_mode, query_weight, rescore_weight, normalize, min_score)}."""
+    clause options (fields, max_length, score_mode, query_weight, rescore_weight, normalize, min_score)}.
+    A scorer {"chain": [scorer, ...]} gives a list of clauses, applied in order by OpenSearch (each rescores the
+    previous one's top `window`); its steps inherit the chain's `fields`."""
+    if "chain" in scorer:
+        return [rescore_clause(dict(step, fields=step.get("fields", scorer.get("fields", ["title", "text"]))),
+                               query_text, window) for step in scorer["chain"]]
     body = {k: v for k, v in scorer.items() if k not in HARNESS_KEYS}
     body.setdefault("fields", ["title", "text"])
     body.setdefault("score_mode", "replace")

@@ -97,6 +97,52 @@ public class NeuralRescoreRestIT extends OpenSearchRestTestCase {
         assertEquals("cpu", minilm.get("device"));
     }
 
+    @SuppressWarnings("unchecked")
+    private Map<String, Double> scoresById(String index, String rescore) throws IOException {
+        Map<String, Object> response = call("POST", "/" + index + "/_search", "{\"size\":10,\"query\":{\"match_all\":{}},\"rescore\":" + rescore + "}");
+        List<Map<String, Object>> hits = (List<Map<String, Object>>) ((Map<String, Object>) response.get("hits")).get("hits");
+        Map<String, Double> out = new LinkedHashMap<>();
+        double previous = Double.POSITIVE_INFINITY;
+        for (Map<String, Object> hit : hits) {
+            double score = ((Number) hit.get("_score")).doubleValue();
+            assertTrue("sorted by score", score <= previous);
+            previous = score;
+            out.put((String) hit.get("_id"), score);
+        }
+        return out;
+    }
+
+    /**
+     * Two clauses in sequence (the bi-encoder, then a shipped cross-encoder adding its logit to 5 x the cosine), the
+     * hybrid measured in models/STATUS.md row 3w: every hit's score is the sum of the two single-clause scores.
+     */
+    public void testChainedBiEncoderThenCrossEncoderAddsWeightedScores() throws Exception {
+        call("PUT", "/chain", "{\"settings\":{\"number_of_shards\":1,\"number_of_replicas\":0},\"mappings\":{\"properties\":{\"t\":{\"type\":\"text\"}}}}");
+        Request bulk = new Request("POST", "/_bulk?refresh=true");
+        bulk.setJsonEntity(
+            "{\"index\":{\"_index\":\"chain\",\"_id\":\"vaccines\"}}\n{\"t\":\"Vaccines train the immune system to recognise a pathogen without causing disease.\"}\n"
+                + "{\"index\":{\"_index\":\"chain\",\"_id\":\"bananas\"}}\n{\"t\":\"Bananas are rich in potassium and are eaten all over the world.\"}\n"
+                + "{\"index\":{\"_index\":\"chain\",\"_id\":\"flu\"}}\n{\"t\":\"A yearly flu shot lowers the risk of catching influenza.\"}\n"
+        );
+        client().performRequest(bulk);
+        String q = "how do vaccines protect us from disease";
+        String bi = "{\"window_size\":10,\"text_embedding\":{\"model\":\"all-minilm-l6-v2\",\"query_text\":\"" + q + "\",\"fields\":[\"t\"]}}";
+        String ce = "{\"window_size\":10,\"cross_encoder\":{\"model\":\"minilm-ce-v3\",\"query_text\":\"" + q
+            + "\",\"fields\":[\"t\"],\"max_length\":256%s}}";
+        Map<String, Double> cosine = scoresById("chain", "[" + bi + "]");
+        Map<String, Double> logit = scoresById("chain", "[" + String.format(java.util.Locale.ROOT, ce, "") + "]");
+        Map<String, Double> chained = scoresById(
+            "chain",
+            "[" + bi + "," + String.format(java.util.Locale.ROOT, ce, ",\"score_mode\":\"total\",\"query_weight\":5.0,\"rescore_weight\":1.0") + "]"
+        );
+        assertEquals(3, chained.size());
+        for (Map.Entry<String, Double> e : chained.entrySet()) {
+            double expected = logit.get(e.getKey()) + 5.0 * cosine.get(e.getKey());
+            assertEquals(e.getKey(), expected, e.getValue(), 1e-3 * Math.max(1.0, Math.abs(expected)));
+        }
+        assertTrue("the cosine term is not negligible", Math.abs(5.0 * cosine.get("vaccines")) > 0.5);
+    }
+
     public void testBadClauseIsBadRequest() throws Exception {
         call("PUT", "/bad", "{\"mappings\":{\"properties\":{\"t\":{\"type\":\"text\"}}}}");
         ResponseException e = expectThrows(
