@@ -23,7 +23,7 @@ def run_query(ranked_docs, scores=None):
 
 
 # keys of a scorer config that describe the harness run, not the clause
-HARNESS_KEYS = frozenset(("name", "clause", "note", "windows", "collections", "model_dir", "latency_only", "chain"))
+HARNESS_KEYS = frozenset(("name", "clause", "note", "windows", "collections", "model_dir", "latency_only"))
 
 
 def rescore_clause(scorer, query_text, window):
@@ -32,8 +32,8 @@ def rescore_clause(scorer, query_text, window):
     A scorer {"chain": [scorer, ...]} gives a list of clauses, applied in order by OpenSearch (each rescores the
     previous one's top `window`); its steps inherit the chain's `fields`."""
     if "chain" in scorer:
-        return [rescore_clause(dict(step, fields=step.get("fields", scorer.get("fields", ["title", "text"]))),
-                               query_text, window) for step in scorer["chain"]]
+        inherited = {"fields": scorer["fields"]} if "fields" in scorer else {}
+        return [rescore_clause({**inherited, **step}, query_text, window) for step in scorer["chain"]]
     body = {k: v for k, v in scorer.items() if k not in HARNESS_KEYS}
     body.setdefault("fields", ["title", "text"])
     body.setdefault("score_mode", "replace")
