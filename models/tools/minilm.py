@@ -188,14 +188,17 @@ def read_onnx_state(onnx_path):
             out[k] = v
     for n in m.graph.node:
         if n.op_type == "MatMul" and n.input[1] in inits:
-            w, add = inits[n.input[1]], follow(n.output[0], ["Add"])
+            w = inits[n.input[1]]
         elif n.op_type == "MatMulInteger" and n.input[1] in inits:
             base = n.input[1][: -len("_quantized")]
             w = ((inits[n.input[1]].astype(np.float32) - inits[base + "_zero_point"].astype(np.float32)[None, :])
                  * inits[base + "_scale"][None, :])
-            add = follow(n.output[0], ["Cast", "Mul", "Add"])
         else:
             continue
+        if n.name.startswith("/proj/"):  # ColBERT's bias-free projection (our export_onnx names it so)
+            out["proj.weight"] = np.ascontiguousarray(w.T, dtype=np.float32)
+            continue
+        add = follow(n.output[0], ["Add"] if n.op_type == "MatMul" else ["Cast", "Mul", "Add"])
         bias = [i for i in add.input if i in inits and i.endswith(".bias")]
         assert len(bias) == 1, add.input
         out[bias[0][: -len(".bias")] + ".weight"] = np.ascontiguousarray(w.T, dtype=np.float32)

@@ -7,6 +7,7 @@
     nohup nice -n 15 /usr/bin/python3 models/tools/reproduce.py minilm-colbert-v2 > models/build/logs/colbert-v2.log 2>&1 &
     nohup nice -n 15 /usr/bin/python3 models/tools/reproduce.py minilm-colbert-v3 > models/build/logs/colbert-v3.log 2>&1 &
     nohup nice -n 15 /usr/bin/python3 models/tools/reproduce.py minilm-colbert-v5 > models/build/logs/colbert-v5.log 2>&1 &
+    /usr/bin/python3 models/tools/reproduce.py minilm-colbert-v6   # seconds: a weight average of v3 and v5
 
 Every stage is skipped when its output exists and training resumes from its last checkpoint, so rerunning the same
 command after an interruption continues where it stopped. Seeds, sha256 fingerprints of every input and the
@@ -131,6 +132,20 @@ RECIPES = {
         "release": "int8",
         "eval": [],
     },
+    "minilm-colbert-v6": {
+        "kind": "colbert",
+        # No training: the uniform weight average ("model soup") of the two shipped encoders that share a starting
+        # point (v3 and v5: same seed, same PCA-initialized projection, same frozen layers 1-4), read back from
+        # their int8 graphs in models/release (frozen tensors from the fp32 backbone). Seconds, no training data.
+        "data": False,
+        "done": "best.pt",
+        "train": [os.path.join(HERE, "soup.py"), "colbert", os.path.join(BUILD, "minilm-colbert-v6"),
+                  os.path.join(minilm.MODELS_DIR, "release", "minilm-colbert-v3", "model.onnx"),
+                  os.path.join(minilm.MODELS_DIR, "release", "minilm-colbert-v5", "model.onnx")],
+        "export": ["--max-length", "256"],
+        "release": "int8",
+        "eval": [],
+    },
 }
 
 
@@ -149,12 +164,12 @@ def recipe(mid, evaluate=True):
         recipe(r["needs"], evaluate=False)
     out = os.path.join(BUILD, mid)
     onnx_path, tok_path = minilm.extract_backbone()
-    if not os.path.exists(os.path.join(DATA, "fingerprints.json")):
+    if r.get("data", True) and not os.path.exists(os.path.join(DATA, "fingerprints.json")):
         run([os.path.join(HERE, "build_training_data.py"), "--out", DATA])
     for path, cmd in r.get("pre", []):
         if not os.path.exists(path):
             run(cmd)
-    if not os.path.exists(os.path.join(out, "DONE")):
+    if not os.path.exists(os.path.join(out, r.get("done", "DONE"))):
         run(r["train"])
     ckpt = os.path.join(out, "best.pt")
     if not evaluate:
@@ -170,7 +185,7 @@ def recipe(mid, evaluate=True):
         run([os.path.join(HERE, "evaluate.py")] + systems + ["--out", results_file])
         done = [json.loads(l) for l in open(results_file)]
     results = done
-    fp = json.load(open(os.path.join(DATA, "fingerprints.json")))
+    fp = json.load(open(os.path.join(DATA, "fingerprints.json"))) if r.get("data", True) else None
     cfg = json.load(open(os.path.join(out, "config.json")))
     files = {}
     for folder in (rel, os.path.join(BUILD, mid + "-fp32"), os.path.join(BUILD, mid + "-int8")):
@@ -178,7 +193,7 @@ def recipe(mid, evaluate=True):
             for n in sorted(os.listdir(folder)):
                 files[os.path.relpath(os.path.join(folder, n), minilm.MODELS_DIR)] = minilm.sha256_file(
                     os.path.join(folder, n))
-    rep = {"model": mid, "train_args": cfg["args"], "backbone": {
+    rep = {"model": mid, "train_args": cfg["args"], **({"soup": cfg["soup"]} if "soup" in cfg else {}), "backbone": {
         "jar": os.path.basename(minilm.JARS["fp32"][0]), "onnx_sha256": minilm.sha256_file(onnx_path),
         "tokenizer_sha256": minilm.sha256_file(tok_path)}, "data": fp, "outputs_sha256": files,
         "evaluation": results, "time": time.strftime("%Y-%m-%d %H:%M:%S")}
