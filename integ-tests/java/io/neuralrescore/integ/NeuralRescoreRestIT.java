@@ -143,6 +143,63 @@ public class NeuralRescoreRestIT extends OpenSearchRestTestCase {
         assertTrue("the cosine term is not negligible", Math.abs(5.0 * cosine.get("vaccines")) > 0.5);
     }
 
+    private long inferenceSequences() throws IOException {
+        Map<?, ?> stats = (Map<?, ?>) call("GET", "/_plugins/neural_rescore/stats", null).get("stats");
+        return ((Number) stats.get("inference_sequences")).longValue();
+    }
+
+    /**
+     * Cancelling a search (here through the tasks API, as a client disconnect or a coordinator cancel would) stops
+     * its cross-encoder rescoring before the remaining batches: the node scores far fewer pairs than the window, and
+     * the search reports the cancellation.
+     */
+    @SuppressWarnings("unchecked")
+    public void testCancelledSearchStopsRescoringBetweenBatches() throws Exception {
+        int docs = 600;
+        call("PUT", "/cancel_me", "{\"settings\":{\"number_of_shards\":1,\"number_of_replicas\":0},\"mappings\":{\"properties\":{\"t\":{\"type\":\"text\"}}}}");
+        StringBuilder bulk = new StringBuilder();
+        for (int i = 0; i < docs; i++) {
+            bulk.append("{\"index\":{\"_index\":\"cancel_me\",\"_id\":\"").append(i).append("\"}}\n");
+            bulk.append("{\"t\":\"Passage ").append(i).append(": vaccines train the immune system to recognise a pathogen, ")
+                .append("while bananas are rich in potassium and a yearly flu shot lowers the risk of influenza for ")
+                .append(i % 7).append(" out of ten people in trial ").append(i).append(".\"}\n");
+        }
+        Request bulkRequest = new Request("POST", "/_bulk?refresh=true");
+        bulkRequest.setJsonEntity(bulk.toString());
+        client().performRequest(bulkRequest);
+        long before = inferenceSequences();
+
+        Request search = new Request("POST", "/cancel_me/_search");
+        search.setJsonEntity(
+            "{\"size\":10,\"query\":{\"match_all\":{}},\"rescore\":{\"window_size\":" + docs
+                + ",\"cross_encoder\":{\"model\":\"minilm-ce-v3\",\"query_text\":\"how do vaccines protect us\",\"fields\":[\"t\"]}}}"
+        );
+        java.util.concurrent.CompletableFuture<Object> outcome = new java.util.concurrent.CompletableFuture<>();
+        client().performRequestAsync(search, new org.opensearch.client.ResponseListener() {
+            @Override
+            public void onSuccess(Response response) {
+                outcome.complete(response);
+            }
+
+            @Override
+            public void onFailure(Exception exception) {
+                outcome.complete(exception);
+            }
+        });
+        // wait until the shard is rescoring (its first batches are counted), then cancel the search
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+        while (inferenceSequences() == before && outcome.isDone() == false && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertFalse("the search finished before it could be cancelled", outcome.isDone());
+        call("POST", "/_tasks/_cancel?actions=indices:data/read/search", null);
+        Object result = outcome.get(60, java.util.concurrent.TimeUnit.SECONDS);
+        assertTrue("a cancelled search fails, got " + result, result instanceof ResponseException);
+        assertTrue(((Exception) result).getMessage(), ((Exception) result).getMessage().contains("cancelled"));
+        long scored = inferenceSequences() - before;
+        assertTrue("pairs scored after the cancellation should be skipped: " + scored + " of " + docs, scored < docs / 2);
+    }
+
     public void testBadClauseIsBadRequest() throws Exception {
         call("PUT", "/bad", "{\"mappings\":{\"properties\":{\"t\":{\"type\":\"text\"}}}}");
         ResponseException e = expectThrows(

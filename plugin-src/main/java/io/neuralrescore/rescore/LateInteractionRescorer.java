@@ -16,6 +16,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 
+import io.neuralrescore.model.InferenceCancellation;
 import io.neuralrescore.scoring.LateInteraction;
 import io.neuralrescore.scoring.MultiVector;
 import io.neuralrescore.scoring.QueryTokens;
@@ -51,7 +52,10 @@ public final class LateInteractionRescorer implements Rescorer {
             rescored.add(docIds[i]);
         }
         ctx.setRescoredDocs(rescored);
-        MultiVector[] vectors = vectors(searcher, docIds, ctx);
+        MultiVector[] vectors;
+        try (InferenceCancellation.Scope scope = InferenceCancellation.enter(searcher)) {
+            vectors = vectors(searcher, docIds, ctx); // encodes hits without stored vectors when the clause asks for it
+        }
         float[] scores = score(ctx.query(), vectors, opt);
         int scoredCount = 0;
         for (int i = 0; i < candidates.size(); i++) {

@@ -16,6 +16,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 
+import io.neuralrescore.model.InferenceCancellation;
 import io.neuralrescore.scoring.Normalization;
 import io.neuralrescore.stats.StatName;
 
@@ -55,7 +56,10 @@ public final class NeuralRescorer implements Rescorer {
                 present.add(t);
             }
         }
-        float[] raw = present.isEmpty() ? new float[0] : ctx.scorer().score(present);
+        float[] raw;
+        try (InferenceCancellation.Scope scope = InferenceCancellation.enter(searcher)) {
+            raw = present.isEmpty() ? new float[0] : ctx.scorer().score(present);
+        }
         int next = 0;
         for (int i = 0; i < candidates.size(); i++) {
             ScoreDoc sd = candidates.get(i);

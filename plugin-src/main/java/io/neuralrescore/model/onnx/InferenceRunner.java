@@ -8,14 +8,18 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
+import java.util.function.BooleanSupplier;
 
 import io.neuralrescore.model.Encoded;
+import io.neuralrescore.model.InferenceCancellation;
 import io.neuralrescore.stats.RescoreStats;
 import io.neuralrescore.stats.StatName;
 
 /**
  * Plans batches over encoded sequences and runs them on the inference thread pool, so native inference never runs
  * on search threads and the pool's size bounds how many batches compete for cores. The caller waits for all batches.
+ * Each batch first checks the caller's {@link InferenceCancellation} scope: once the search is cancelled, batches
+ * not yet started are skipped and the caller gets a {@code TaskCancelledException}.
  */
 public final class InferenceRunner {
     /** Work for one batch; writes its results into the caller's arrays at {@code members}' positions. */
@@ -47,9 +51,14 @@ public final class InferenceRunner {
         }
         int size = maxBatch > 0 ? Math.min(maxBatch, limits.maxSize()) : limits.maxSize();
         List<int[]> plan = BatchPlanner.plan(lengths, limits.maxTokens(), size, limits.maxPadding());
+        BooleanSupplier cancelled = InferenceCancellation.current();
+        InferenceCancellation.check(cancelled);
         List<CompletableFuture<Void>> futures = new ArrayList<>(plan.size());
         for (int[] members : plan) {
-            Runnable task = () -> runOne(encodings, members, work);
+            Runnable task = () -> {
+                InferenceCancellation.check(cancelled);
+                runOne(encodings, members, work);
+            };
             if (executor == null) {
                 task.run();
             } else {
