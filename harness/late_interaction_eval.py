@@ -27,6 +27,9 @@ COLLECTIONS = {
     "scifact": {"path": "/work/shared/data/scifact", "index": "li-scifact", "min_rel": 1, "top_n": 100},
     "trec-dl-2019": {"path": "/work/shared/data/trec-dl-2019", "index": "li-dl19", "min_rel": 2, "run": "bm25_top100.trec",
                      "expect_run_ndcg10": 0.5058},
+    # small extra check (1,400 docs, 225 queries); qrels/test.tsv uses ir_datasets' scale (4 = complete answer,
+    # 1 = minimum interest), graded gains as-is, rel >= 1 counts for R@100 and MRR@10
+    "cranfield": {"path": "/work/shared/data/cranfield", "index": "li-cranfield", "min_rel": 1, "top_n": 100},
 }
 
 

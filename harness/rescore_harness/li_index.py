@@ -17,10 +17,12 @@ def field(encoding):
 
 
 def pipeline_body(source_fields=("title", "text"), batch_size=16, encodings=ENCODINGS, model=MODEL):
+    # ignore_missing: a document with no text (Cranfield has two) is indexed without vectors, so rescoring keeps its
+    # first-pass score, instead of failing the bulk request
     procs = [{"late_interaction": {"model": model, "fields": list(source_fields), "target_field": field(encodings[0]),
-                                   "batch_size": batch_size}}]
+                                   "batch_size": batch_size, "ignore_missing": True}}]
     for e in encodings[1:]:
-        procs.append({"copy": {"source_field": field(encodings[0]), "target_field": field(e)}})
+        procs.append({"copy": {"source_field": field(encodings[0]), "target_field": field(e), "ignore_missing": True}})
     return {"description": "token vectors of %s by %s, one field per encoding" % ("+".join(source_fields), model),
             "processors": procs}
 
