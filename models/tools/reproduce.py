@@ -164,7 +164,8 @@ def recipe(mid, evaluate=True):
         recipe(r["needs"], evaluate=False)
     out = os.path.join(BUILD, mid)
     onnx_path, tok_path = minilm.extract_backbone()
-    if r.get("data", True) and not os.path.exists(os.path.join(DATA, "fingerprints.json")):
+    needs_data = r.get("data", True)
+    if needs_data and not os.path.exists(os.path.join(DATA, "fingerprints.json")):
         run([os.path.join(HERE, "build_training_data.py"), "--out", DATA])
     for path, cmd in r.get("pre", []):
         if not os.path.exists(path):
@@ -185,7 +186,7 @@ def recipe(mid, evaluate=True):
         run([os.path.join(HERE, "evaluate.py")] + systems + ["--out", results_file])
         done = [json.loads(l) for l in open(results_file)]
     results = done
-    fp = json.load(open(os.path.join(DATA, "fingerprints.json"))) if r.get("data", True) else None
+    fp = json.load(open(os.path.join(DATA, "fingerprints.json"))) if needs_data else None
     cfg = json.load(open(os.path.join(out, "config.json")))
     files = {}
     for folder in (rel, os.path.join(BUILD, mid + "-fp32"), os.path.join(BUILD, mid + "-int8")):

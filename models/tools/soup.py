@@ -51,9 +51,6 @@ def main():
             from_backbone.append(k)
         else:
             soup[k] = sum(wi * st[k].astype(np.float64) for wi, st in zip(w, states)).astype(np.float32)
-    if "bert.embeddings.word_embeddings.weight" not in soup:
-        soup["bert.embeddings.word_embeddings.weight"] = backbone["bert.embeddings.word_embeddings.weight"]
-        from_backbone.append("bert.embeddings.word_embeddings.weight")
     os.makedirs(args.out, exist_ok=True)
     info = {"graphs": [os.path.relpath(os.path.abspath(g), minilm.MODELS_DIR) for g in args.graphs],
             "graphs_sha256": [minilm.sha256_file(g) for g in args.graphs], "weights": w}

@@ -6,6 +6,7 @@ package io.neuralrescore.integ;
 import org.opensearch.client.Request;
 import org.opensearch.client.Response;
 import org.opensearch.client.ResponseException;
+import org.opensearch.client.ResponseListener;
 import org.opensearch.common.xcontent.XContentHelper;
 import org.opensearch.common.xcontent.json.JsonXContent;
 import org.opensearch.test.rest.OpenSearchRestTestCase;
@@ -16,6 +17,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 
 import io.neuralrescore.testing.TestModels;
 
@@ -153,7 +156,6 @@ public class NeuralRescoreRestIT extends OpenSearchRestTestCase {
      * its cross-encoder rescoring before the remaining batches: the node scores far fewer pairs than the window, and
      * the search reports the cancellation.
      */
-    @SuppressWarnings("unchecked")
     public void testCancelledSearchStopsRescoringBetweenBatches() throws Exception {
         int docs = 600;
         call("PUT", "/cancel_me", "{\"settings\":{\"number_of_shards\":1,\"number_of_replicas\":0},\"mappings\":{\"properties\":{\"t\":{\"type\":\"text\"}}}}");
@@ -174,8 +176,8 @@ public class NeuralRescoreRestIT extends OpenSearchRestTestCase {
             "{\"size\":10,\"query\":{\"match_all\":{}},\"rescore\":{\"window_size\":" + docs
                 + ",\"cross_encoder\":{\"model\":\"minilm-ce-v3\",\"query_text\":\"how do vaccines protect us\",\"fields\":[\"t\"]}}}"
         );
-        java.util.concurrent.CompletableFuture<Object> outcome = new java.util.concurrent.CompletableFuture<>();
-        client().performRequestAsync(search, new org.opensearch.client.ResponseListener() {
+        CompletableFuture<Object> outcome = new CompletableFuture<>();
+        client().performRequestAsync(search, new ResponseListener() {
             @Override
             public void onSuccess(Response response) {
                 outcome.complete(response);
@@ -187,13 +189,13 @@ public class NeuralRescoreRestIT extends OpenSearchRestTestCase {
             }
         });
         // wait until the shard is rescoring (its first batches are counted), then cancel the search
-        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (inferenceSequences() == before && outcome.isDone() == false && System.nanoTime() < deadline) {
             Thread.sleep(20);
         }
         assertFalse("the search finished before it could be cancelled", outcome.isDone());
         call("POST", "/_tasks/_cancel?actions=indices:data/read/search", null);
-        Object result = outcome.get(60, java.util.concurrent.TimeUnit.SECONDS);
+        Object result = outcome.get(60, TimeUnit.SECONDS);
         assertTrue("a cancelled search fails, got " + result, result instanceof ResponseException);
         assertTrue(((Exception) result).getMessage(), ((Exception) result).getMessage().contains("cancelled"));
         long scored = inferenceSequences() - before;
