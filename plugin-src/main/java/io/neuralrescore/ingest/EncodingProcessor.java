@@ -20,6 +20,7 @@ import io.neuralrescore.model.ModelManifest;
 import io.neuralrescore.model.ModelRegistry;
 import io.neuralrescore.model.ModelType;
 import io.neuralrescore.model.TextEmbedder;
+import io.neuralrescore.mapper.MultiVectorValues;
 import io.neuralrescore.model.TokenEncoder;
 
 /**
@@ -27,13 +28,18 @@ import io.neuralrescore.model.TokenEncoder;
  * {@code multi_vector} field maps it. Documents of a bulk request are encoded together, in batches of
  * {@code batch_size}, through the same length-bucketed inference as searches.
  * <ul>
- * <li>{@code late_interaction}: token vectors ({@code [[...], ...]}) of a ColBERT model or, zero-shot, a bi-encoder.</li>
+ * <li>{@code late_interaction}: token vectors ({@code [[...], ...]}) of a ColBERT model or, zero-shot, a bi-encoder.
+ * With {@code "format": "base64"} they are written as one base64 string of big-endian float32 values instead
+ * ({@link MultiVectorValues}): the same vectors, which the document then carries through serialization, the
+ * translog and the mapper as a string rather than as hundreds of thousands of JSON numbers.</li>
  * <li>{@code text_embedding}: one pooled vector of a bi-encoder ({@code [...]}).</li>
  * </ul>
  */
 public final class EncodingProcessor extends AbstractBatchingProcessor {
     public static final String LATE_INTERACTION = "late_interaction";
     public static final String TEXT_EMBEDDING = "text_embedding";
+    /** Values of the {@code format} option: how token vectors are written into the document. */
+    public static final List<String> FORMATS = List.of("array", "base64");
 
     private final String type;
     private final Supplier<ModelRegistry> registry;
@@ -41,6 +47,7 @@ public final class EncodingProcessor extends AbstractBatchingProcessor {
     private final List<String> fields;
     private final String targetField;
     private final boolean ignoreMissing;
+    private final boolean base64;
 
     EncodingProcessor(
         String type,
@@ -51,7 +58,8 @@ public final class EncodingProcessor extends AbstractBatchingProcessor {
         String model,
         List<String> fields,
         String targetField,
-        boolean ignoreMissing
+        boolean ignoreMissing,
+        boolean base64
     ) {
         super(tag, description, batchSize);
         this.type = type;
@@ -60,6 +68,7 @@ public final class EncodingProcessor extends AbstractBatchingProcessor {
         this.fields = fields;
         this.targetField = targetField;
         this.ignoreMissing = ignoreMissing;
+        this.base64 = base64;
     }
 
     @Override
@@ -104,7 +113,9 @@ public final class EncodingProcessor extends AbstractBatchingProcessor {
                 if (type.equals(LATE_INTERACTION)) {
                     List<TokenEncoder.TokenVectors> encoded = lease.as(TokenEncoder.class, type).encodeDocuments(texts);
                     for (int i = 0; i < targets.size(); i++) {
-                        targets.get(i).getIngestDocument().setFieldValue(targetField, toLists(encoded.get(i).vectors()));
+                        float[][] vectors = encoded.get(i).vectors();
+                        Object value = base64 ? MultiVectorValues.encodeBase64(vectors) : toLists(vectors);
+                        targets.get(i).getIngestDocument().setFieldValue(targetField, value);
                     }
                 } else {
                     TextEmbedder embedder = lease.as(TextEmbedder.class, type);
@@ -194,6 +205,19 @@ public final class EncodingProcessor extends AbstractBatchingProcessor {
             }
             String target = ConfigurationUtils.readStringProperty(type, tag, config, "target_field");
             boolean ignoreMissing = ConfigurationUtils.readBooleanProperty(type, tag, config, "ignore_missing", false);
+            String format = ConfigurationUtils.readStringProperty(type, tag, config, "format", FORMATS.get(0));
+            if (FORMATS.contains(format) == false) {
+                throw ConfigurationUtils.newConfigurationException(type, tag, "format", "must be one of " + FORMATS + ", got [" + format + "]");
+            }
+            if (format.equals("base64") && type.equals(LATE_INTERACTION) == false) {
+                throw ConfigurationUtils.newConfigurationException(
+                    type,
+                    tag,
+                    "format",
+                    "[base64] is for the token vectors of [" + LATE_INTERACTION + "] (multi_vector fields); ["
+                        + type + "] writes an array of numbers, as knn_vector fields take"
+                );
+            }
             try {
                 ModelManifest manifest = registry.get().manifest(model);
                 boolean ok = type.equals(LATE_INTERACTION)
@@ -208,7 +232,18 @@ public final class EncodingProcessor extends AbstractBatchingProcessor {
             } catch (IllegalArgumentException e) {
                 throw ConfigurationUtils.newConfigurationException(type, tag, "model", e.getMessage());
             }
-            return new EncodingProcessor(type, tag, description, batchSize, registry, model, fields, target, ignoreMissing);
+            return new EncodingProcessor(
+                type,
+                tag,
+                description,
+                batchSize,
+                registry,
+                model,
+                fields,
+                target,
+                ignoreMissing,
+                format.equals("base64")
+            );
         }
     }
 }

@@ -6,6 +6,7 @@ package io.neuralrescore.mapper;
 import org.apache.lucene.document.BinaryDocValuesField;
 import org.apache.lucene.search.Query;
 import org.apache.lucene.util.BytesRef;
+import org.opensearch.core.xcontent.XContentParser;
 import org.opensearch.index.mapper.MappedFieldType;
 import org.opensearch.index.mapper.MapperParsingException;
 import org.opensearch.index.mapper.ParametrizedFieldMapper;
@@ -30,7 +31,8 @@ import io.neuralrescore.scoring.VectorEncoding;
  * <pre>
  * "tokens": { "type": "multi_vector", "dims": 384, "encoding": "int8", "model": "all-minilm-l6-v2" }
  * </pre>
- * Values: an array of arrays of numbers (one per token), or one array of numbers (a single vector).
+ * Values: an array of arrays of numbers (one per token), one array of numbers (a single vector), or a base64 string
+ * of big-endian float32 values, the token vectors concatenated ({@link MultiVectorValues}).
  */
 public final class MultiVectorFieldMapper extends ParametrizedFieldMapper {
     public static final String CONTENT_TYPE = "multi_vector";
@@ -151,15 +153,19 @@ public final class MultiVectorFieldMapper extends ParametrizedFieldMapper {
     @Override
     protected void parseCreateField(ParseContext context) throws IOException {
         String name = fieldType().name();
-        if (context.parser().currentToken() == org.opensearch.core.xcontent.XContentParser.Token.VALUE_NULL) {
-            return;
-        }
-        if (context.parser().currentToken() != org.opensearch.core.xcontent.XContentParser.Token.START_ARRAY) {
-            throw new MapperParsingException(
-                "field [" + name + "] of type [" + CONTENT_TYPE + "] takes an array of vectors, got [" + context.parser().currentToken() + "]"
+        XContentParser parser = context.parser();
+        float[][] tokens;
+        switch (parser.currentToken()) {
+            case VALUE_NULL -> {
+                return;
+            }
+            case START_ARRAY -> tokens = MultiVectorValues.parse(name, parser, fieldType().dims());
+            case VALUE_STRING -> tokens = MultiVectorValues.decodeBase64(name, parser.text(), fieldType().dims());
+            default -> throw new MapperParsingException(
+                "field [" + name + "] of type [" + CONTENT_TYPE + "] takes an array of vectors or a base64 string, got ["
+                    + parser.currentToken() + "]"
             );
         }
-        float[][] tokens = MultiVectorValues.parse(name, context.parser().list(), fieldType().dims());
         if (tokens == null) {
             return;
         }

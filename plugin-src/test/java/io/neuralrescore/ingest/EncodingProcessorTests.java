@@ -15,6 +15,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
+import io.neuralrescore.mapper.MultiVectorValues;
 import io.neuralrescore.model.ModelLease;
 import io.neuralrescore.model.ModelRegistry;
 import io.neuralrescore.model.TokenEncoder;
@@ -76,6 +77,20 @@ public class EncodingProcessorTests extends OpenSearchTestCase {
         p.execute(d);
         // fields joined with one space, as the rescorer's fallback reads text_fields
         assertArrayEquals(documentTokens("tiny-colbert", "Vaccines train the immune system."), written(d, "tok"));
+    }
+
+    public void testBase64FormatWritesTheSameVectorsAsOneString() throws Exception {
+        EncodingProcessor p = processor(
+            "late_interaction",
+            Map.of("model", "tiny-colbert", "field", "text", "target_field", "tok", "format", "base64")
+        );
+        IngestDocument d = doc(Map.of("text", "Vaccines train the immune system."));
+        p.execute(d);
+        float[][] want = documentTokens("tiny-colbert", "Vaccines train the immune system.");
+        String value = d.getFieldValue("tok", String.class);
+        assertArrayEquals(want, MultiVectorValues.decodeBase64("tok", value, want[0].length));
+        // the copy a verbose _simulate or a later processor makes keeps it
+        assertEquals(value, new IngestDocument(d).getFieldValue("tok", String.class));
     }
 
     public void testBatchOfDocumentsWithAndWithoutText() throws Exception {
@@ -142,5 +157,19 @@ public class EncodingProcessorTests extends OpenSearchTestCase {
             () -> processor("late_interaction", Map.of("model", "tiny-colbert", "fields", List.of(), "target_field", "tok"))
         );
         assertEquals("[fields] must name at least one field", e.getMessage());
+        e = expectThrows(
+            OpenSearchParseException.class,
+            () -> processor("late_interaction", Map.of("model", "tiny-colbert", "field", "text", "target_field", "tok", "format", "hex"))
+        );
+        assertEquals("[format] must be one of [array, base64], got [hex]", e.getMessage());
+        e = expectThrows(
+            OpenSearchParseException.class,
+            () -> processor("text_embedding", Map.of("model", "tiny-bi", "field", "text", "target_field", "v", "format", "base64"))
+        );
+        assertEquals(
+            "[format] [base64] is for the token vectors of [late_interaction] (multi_vector fields); [text_embedding] writes an array"
+                + " of numbers, as knn_vector fields take",
+            e.getMessage()
+        );
     }
 }

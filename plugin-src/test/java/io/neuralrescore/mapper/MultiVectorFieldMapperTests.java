@@ -133,6 +133,23 @@ public class MultiVectorFieldMapperTests extends MapperServiceTestCase {
         assertArrayEquals(new float[][] { { 1f, -2f, 0.5f } }, VectorEncoding.FLOAT.decode(stored(doc)).floats());
     }
 
+    public void testBase64StoresTheSameAsNumbers() throws IOException {
+        String encoding = randomFrom("float", "float16", "int8", "bit");
+        int dims = randomIntBetween(1, 40);
+        DocumentMapper mapper = mapper(dims, encoding, null);
+        float[][] m = randomMatrix(randomIntBetween(1, 10), dims);
+        ParsedDocument numbers = mapper.parse(source(b -> {
+            b.startArray("field");
+            for (float[] row : m) {
+                b.value(row);
+            }
+            b.endArray();
+        }));
+        ParsedDocument base64 = mapper.parse(source(b -> b.field("field", MultiVectorValues.encodeBase64(m))));
+        assertEquals(encoding, stored(numbers), stored(base64));
+        assertEquals("an empty string is no value", 0, mapper.parse(source("{\"field\": \"\"}")).rootDoc().getFields("field").length);
+    }
+
     public void testIntegersAreNumbersToo() throws IOException {
         DocumentMapper mapper = mapper(2, "float", null);
         ParsedDocument doc = mapper.parse(source("{\"field\": [[1, 2], [3.5, -4]]}"));
@@ -179,15 +196,19 @@ public class MultiVectorFieldMapperTests extends MapperServiceTestCase {
             parseError(mapper, "{\"field\": [[[1, 2], 2, 3]]}")
         );
         assertEquals(
-            "field [field] of type [multi_vector] takes an array of vectors, got [VALUE_NUMBER]",
+            "field [field] of type [multi_vector] takes an array of vectors or a base64 string, got [VALUE_NUMBER]",
             parseError(mapper, "{\"field\": 5}")
         );
         assertEquals(
-            "field [field] of type [multi_vector] takes an array of vectors, got [VALUE_STRING]",
+            "field [field]: a string value must be base64 of big-endian float32 token vectors: Illegal base64 character 5b",
             parseError(mapper, "{\"field\": \"[[1, 2, 3]]\"}")
         );
         assertEquals(
-            "field [field] of type [multi_vector] takes an array of vectors, got [START_OBJECT]",
+            "field [field]: the base64 value holds [8] bytes, not a whole number of token vectors of [3] float32 values ([12] bytes each)",
+            parseError(mapper, "{\"field\": \"" + MultiVectorValues.encodeBase64(new float[][] { { 1f, 2f } }) + "\"}")
+        );
+        assertEquals(
+            "field [field] of type [multi_vector] takes an array of vectors or a base64 string, got [START_OBJECT]",
             parseError(mapper, "{\"field\": {\"vectors\": [[1, 2, 3]]}}")
         );
     }
