@@ -155,6 +155,23 @@ public final class ModelRegistry implements Closeable {
         }
     }
 
+    /**
+     * Drops a model from the cache: it is closed as soon as the searches holding a lease on it finish, and the next
+     * {@link #acquire} loads it again from its folder (picking up replaced files). A load in progress is dropped
+     * once it completes. Returns whether the model was loaded or loading.
+     */
+    public boolean unload(String id) {
+        ModelIds.validate(id);
+        CompletableFuture<Entry> future = loaded.remove(id);
+        if (future == null) {
+            return false;
+        }
+        future.thenAccept(Entry::retire);
+        stats.increment(StatName.MODEL_UNLOADS);
+        logger.info("unloaded model [{}]", id);
+        return true;
+    }
+
     /** Ids of every model visible in the roots (first root wins on duplicates), with loaded models' devices. */
     public Map<String, ModelInfo> list() {
         Map<String, ModelInfo> out = new TreeMap<>();

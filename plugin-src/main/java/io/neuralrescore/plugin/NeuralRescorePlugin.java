@@ -6,6 +6,8 @@ package io.neuralrescore.plugin;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 import org.apache.lucene.util.SetOnce;
+import org.opensearch.action.ActionRequest;
+import org.opensearch.core.action.ActionResponse;
 import org.opensearch.action.support.ActionFilter;
 import org.opensearch.cluster.metadata.IndexNameExpressionResolver;
 import org.opensearch.cluster.node.DiscoveryNodes;
@@ -60,9 +62,12 @@ import io.neuralrescore.rescore.CrossEncoderRescorerBuilder;
 import io.neuralrescore.rescore.LateInteractionRescorerBuilder;
 import io.neuralrescore.rescore.TextEmbeddingRescorerBuilder;
 import io.neuralrescore.rest.RestModelsAction;
+import io.neuralrescore.rest.RestUnloadModelAction;
 import io.neuralrescore.settings.RescoreSettings;
 import io.neuralrescore.stats.RescoreStats;
 import io.neuralrescore.transport.DroppedHitsActionFilter;
+import io.neuralrescore.transport.TransportUnloadModelAction;
+import io.neuralrescore.transport.UnloadModelAction;
 
 /** Registers the plugin's rescorers, field type, ingest processors, settings, thread pool, search filter and REST endpoints. */
 public class NeuralRescorePlugin extends Plugin implements SearchPlugin, ActionPlugin, MapperPlugin, IngestPlugin {
@@ -206,6 +211,11 @@ public class NeuralRescorePlugin extends Plugin implements SearchPlugin, ActionP
     }
 
     @Override
+    public List<ActionHandler<? extends ActionRequest, ? extends ActionResponse>> getActions() {
+        return List.of(new ActionHandler<>(UnloadModelAction.INSTANCE, TransportUnloadModelAction.class));
+    }
+
+    @Override
     public List<ActionFilter> getActionFilters() {
         return List.of(new DroppedHitsActionFilter());
     }
@@ -220,7 +230,7 @@ public class NeuralRescorePlugin extends Plugin implements SearchPlugin, ActionP
         IndexNameExpressionResolver indexNameExpressionResolver,
         Supplier<DiscoveryNodes> nodesInCluster
     ) {
-        return List.of(new RestModelsAction(this::registry));
+        return List.of(new RestModelsAction(this::registry), new RestUnloadModelAction());
     }
 
     @Override

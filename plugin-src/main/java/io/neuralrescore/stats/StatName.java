@@ -9,6 +9,7 @@ import java.util.Locale;
 public enum StatName {
     MODEL_LOADS,
     MODEL_LOAD_FAILURES,
+    MODEL_UNLOADS,
     RESCORE_REQUESTS,
     RESCORED_DOCS,
     UNSCORED_DOCS,

@@ -170,6 +170,36 @@ public class ModelRegistryTests extends OpenSearchTestCase {
         assertEquals("closed exactly once", 1, model.closes.get());
     }
 
+    public void testUnloadClosesAfterTheLastLeaseAndTheNextAcquireReloads() throws IOException {
+        assertFalse("not loaded yet", registry.unload("ce"));
+        ModelLease held = registry.acquire("ce");
+        FakeModel first = loader.made.get(0);
+        assertTrue(registry.list().get("ce").loaded());
+        assertTrue(registry.unload("ce"));
+        assertFalse("listed as not loaded at once", registry.list().get("ce").loaded());
+        assertEquals("a search holding it keeps it", 0, first.closes.get());
+        assertSame(first, held.model());
+        // the operator replaced the model's files: the next search loads the new manifest
+        writeModel(root1, "ce", "{\"type\": \"cross_encoder\", \"description\": \"replaced\"}");
+        try (ModelLease next = registry.acquire("ce")) {
+            assertNotSame(first, next.model());
+            assertEquals("replaced", next.model().manifest().description());
+        }
+        assertEquals(2, loader.calls.get());
+        held.close();
+        assertEquals("closed once its last lease is released", 1, first.closes.get());
+        assertFalse("a second unload of the old one finds nothing", loader.made.get(1).closes.get() > 0);
+        assertEquals(1, stats.get(StatName.MODEL_UNLOADS));
+        assertTrue(registry.unload("ce"));
+        assertEquals("no lease: closed at once", 1, loader.made.get(1).closes.get());
+        assertFalse(registry.unload("ce"));
+        assertFalse("unknown ids are simply not loaded", registry.unload("nope"));
+        assertEquals(
+            "model id [../ce] must not contain path separators",
+            expectThrows(IllegalArgumentException.class, () -> registry.unload("../ce")).getMessage()
+        );
+    }
+
     public void testRegistryCloseWithoutLeasesClosesAtOnce() {
         registry.acquire("ce").close();
         FakeModel model = loader.made.get(0);

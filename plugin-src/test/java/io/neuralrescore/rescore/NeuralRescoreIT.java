@@ -30,6 +30,7 @@ import io.neuralrescore.scoring.Normalization;
 import io.neuralrescore.scoring.ScoreMode;
 import io.neuralrescore.scoring.VectorMath;
 import io.neuralrescore.testing.TestModels;
+import io.neuralrescore.transport.UnloadModelAction;
 
 import static org.opensearch.test.hamcrest.OpenSearchAssertions.assertAcked;
 import static org.hamcrest.Matchers.containsString;
@@ -141,6 +142,47 @@ public class NeuralRescoreIT extends OpenSearchIntegTestCase {
         }
         assertEquals("a hit without text ranks after the scored hits", "notext", hits[DOCS.length].getId());
         assertTrue(hits[DOCS.length].getScore() < hits[DOCS.length - 1].getScore());
+    }
+
+    private boolean loadedOn(String node, String model) {
+        return internalCluster().getInstance(ModelRegistry.class, node).list().get(model).loaded();
+    }
+
+    public void testUnloadDropsTheModelOnEveryNodeAndTheNextSearchReloadsIt() throws Exception {
+        indexDocs();
+        CrossEncoderRescorerBuilder rescorer = ce("tiny-ce", QUERY, List.of("title", "text"));
+        rescorer.windowSize(50);
+        float before = coordinator().prepareSearch(INDEX).setQuery(QueryBuilders.matchAllQuery()).addRescorer(rescorer).get()
+            .getHits().getHits()[0].getScore();
+        String[] nodes = internalCluster().getNodeNames();
+        for (String node : nodes) {
+            // the search loaded it where shards had hits; make sure every node has it
+            internalCluster().getInstance(ModelRegistry.class, node).acquire("tiny-ce").close();
+            assertTrue(node, loadedOn(node, "tiny-ce"));
+        }
+        // through any node, not only the coordinator of the search
+        UnloadModelAction.Response response = client(nodes[randomIntBetween(0, 1)]).execute(
+            UnloadModelAction.INSTANCE,
+            new UnloadModelAction.Request("tiny-ce")
+        ).get();
+        assertEquals(2, response.getNodes().size());
+        assertTrue(response.failures().isEmpty());
+        for (UnloadModelAction.NodeResponse node : response.getNodes()) {
+            assertTrue(node.getNode().getName(), node.unloaded());
+        }
+        for (String node : nodes) {
+            assertFalse(node, loadedOn(node, "tiny-ce"));
+        }
+        // nothing left to unload; one node can be named
+        UnloadModelAction.Response again = client().execute(UnloadModelAction.INSTANCE, new UnloadModelAction.Request("tiny-ce", nodes[0]))
+            .get();
+        assertEquals(1, again.getNodes().size());
+        assertEquals(nodes[0], again.getNodes().get(0).getNode().getName());
+        assertFalse(again.getNodes().get(0).unloaded());
+        float after = coordinator().prepareSearch(INDEX).setQuery(QueryBuilders.matchAllQuery()).addRescorer(rescorer).get()
+            .getHits().getHits()[0].getScore();
+        assertEquals("reloaded from the same folder: same scores", before, after, 0f);
+        assertTrue("the search loaded it again", loadedOn(nodes[0], "tiny-ce") || loadedOn(nodes[1], "tiny-ce"));
     }
 
     public void testTextEmbeddingOrdersByCosineWithDefaultModel() throws Exception {
