@@ -62,10 +62,13 @@ import io.neuralrescore.rescore.CrossEncoderRescorerBuilder;
 import io.neuralrescore.rescore.LateInteractionRescorerBuilder;
 import io.neuralrescore.rescore.TextEmbeddingRescorerBuilder;
 import io.neuralrescore.rest.RestModelsAction;
+import io.neuralrescore.rest.RestStatsAction;
 import io.neuralrescore.rest.RestUnloadModelAction;
 import io.neuralrescore.settings.RescoreSettings;
 import io.neuralrescore.stats.RescoreStats;
 import io.neuralrescore.transport.DroppedHitsActionFilter;
+import io.neuralrescore.transport.NodeStatsAction;
+import io.neuralrescore.transport.TransportNodeStatsAction;
 import io.neuralrescore.transport.TransportUnloadModelAction;
 import io.neuralrescore.transport.UnloadModelAction;
 
@@ -212,7 +215,10 @@ public class NeuralRescorePlugin extends Plugin implements SearchPlugin, ActionP
 
     @Override
     public List<ActionHandler<? extends ActionRequest, ? extends ActionResponse>> getActions() {
-        return List.of(new ActionHandler<>(UnloadModelAction.INSTANCE, TransportUnloadModelAction.class));
+        return List.of(
+            new ActionHandler<>(UnloadModelAction.INSTANCE, TransportUnloadModelAction.class),
+            new ActionHandler<>(NodeStatsAction.INSTANCE, TransportNodeStatsAction.class)
+        );
     }
 
     @Override
@@ -230,7 +236,7 @@ public class NeuralRescorePlugin extends Plugin implements SearchPlugin, ActionP
         IndexNameExpressionResolver indexNameExpressionResolver,
         Supplier<DiscoveryNodes> nodesInCluster
     ) {
-        return List.of(new RestModelsAction(this::registry), new RestUnloadModelAction());
+        return List.of(new RestModelsAction(this::registry), new RestStatsAction(), new RestUnloadModelAction());
     }
 
     @Override

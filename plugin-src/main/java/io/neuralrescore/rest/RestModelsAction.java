@@ -18,8 +18,8 @@ import java.util.function.Supplier;
 import io.neuralrescore.model.ModelRegistry;
 
 /**
- * {@code GET _plugins/neural_rescore/models}: the models this node sees, where they live, whether they are loaded
- * and on which device; {@code GET _plugins/neural_rescore/stats}: this node's counters.
+ * {@code GET _plugins/neural_rescore/models}: the models the node that answers sees, where they live, whether they
+ * are loaded and on which device. (The counters of every node: {@link RestStatsAction}.)
  */
 public final class RestModelsAction extends BaseRestHandler {
     public static final String BASE = "/_plugins/neural_rescore";
@@ -37,46 +37,41 @@ public final class RestModelsAction extends BaseRestHandler {
 
     @Override
     public List<Route> routes() {
-        return List.of(new Route(RestRequest.Method.GET, BASE + "/models"), new Route(RestRequest.Method.GET, BASE + "/stats"));
+        return List.of(new Route(RestRequest.Method.GET, BASE + "/models"));
     }
 
     @Override
     protected RestChannelConsumer prepareRequest(RestRequest request, NodeClient client) {
-        boolean stats = request.path().endsWith("/stats");
         String nodeName = client.getLocalNodeId();
         return channel -> {
             ModelRegistry models = registry.get();
             XContentBuilder b = channel.newBuilder();
             b.startObject();
             b.field("node", nodeName);
-            if (stats) {
-                b.field("stats", models.stats().snapshot());
-            } else {
-                b.startArray("roots");
-                for (Path root : models.roots()) {
-                    b.value(root.toString());
+            b.startArray("roots");
+            for (Path root : models.roots()) {
+                b.value(root.toString());
+            }
+            b.endArray();
+            b.startObject("models");
+            for (Map.Entry<String, ModelRegistry.ModelInfo> e : models.list().entrySet()) {
+                ModelRegistry.ModelInfo info = e.getValue();
+                b.startObject(e.getKey());
+                b.field("type", info.type());
+                b.field("path", info.path());
+                b.field("loaded", info.loaded());
+                if (info.device() != null) {
+                    b.field("device", info.device());
                 }
-                b.endArray();
-                b.startObject("models");
-                for (Map.Entry<String, ModelRegistry.ModelInfo> e : models.list().entrySet()) {
-                    ModelRegistry.ModelInfo info = e.getValue();
-                    b.startObject(e.getKey());
-                    b.field("type", info.type());
-                    b.field("path", info.path());
-                    b.field("loaded", info.loaded());
-                    if (info.device() != null) {
-                        b.field("device", info.device());
-                    }
-                    if (info.description() != null) {
-                        b.field("description", info.description());
-                    }
-                    if (info.error() != null) {
-                        b.field("error", info.error());
-                    }
-                    b.endObject();
+                if (info.description() != null) {
+                    b.field("description", info.description());
+                }
+                if (info.error() != null) {
+                    b.field("error", info.error());
                 }
                 b.endObject();
             }
+            b.endObject();
             b.endObject();
             channel.sendResponse(new BytesRestResponse(RestStatus.OK, b));
         };

@@ -14,6 +14,7 @@ import org.opensearch.search.SearchHit;
 import org.opensearch.test.OpenSearchIntegTestCase;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -29,7 +30,9 @@ import io.neuralrescore.plugin.NeuralRescorePlugin;
 import io.neuralrescore.scoring.Normalization;
 import io.neuralrescore.scoring.ScoreMode;
 import io.neuralrescore.scoring.VectorMath;
+import io.neuralrescore.stats.StatName;
 import io.neuralrescore.testing.TestModels;
+import io.neuralrescore.transport.NodeStatsAction;
 import io.neuralrescore.transport.UnloadModelAction;
 
 import static org.opensearch.test.hamcrest.OpenSearchAssertions.assertAcked;
@@ -154,6 +157,7 @@ public class NeuralRescoreIT extends OpenSearchIntegTestCase {
         rescorer.windowSize(50);
         float before = coordinator().prepareSearch(INDEX).setQuery(QueryBuilders.matchAllQuery()).addRescorer(rescorer).get()
             .getHits().getHits()[0].getScore();
+        // 2 data nodes, and the test framework may add dedicated cluster-manager nodes: every node answers
         String[] nodes = internalCluster().getNodeNames();
         for (String node : nodes) {
             // the search loaded it where shards had hits; make sure every node has it
@@ -161,11 +165,11 @@ public class NeuralRescoreIT extends OpenSearchIntegTestCase {
             assertTrue(node, loadedOn(node, "tiny-ce"));
         }
         // through any node, not only the coordinator of the search
-        UnloadModelAction.Response response = client(nodes[randomIntBetween(0, 1)]).execute(
+        UnloadModelAction.Response response = client(randomFrom(nodes)).execute(
             UnloadModelAction.INSTANCE,
             new UnloadModelAction.Request("tiny-ce")
         ).get();
-        assertEquals(2, response.getNodes().size());
+        assertEquals(nodes.length, response.getNodes().size());
         assertTrue(response.failures().isEmpty());
         for (UnloadModelAction.NodeResponse node : response.getNodes()) {
             assertTrue(node.getNode().getName(), node.unloaded());
@@ -173,6 +177,17 @@ public class NeuralRescoreIT extends OpenSearchIntegTestCase {
         for (String node : nodes) {
             assertFalse(node, loadedOn(node, "tiny-ce"));
         }
+        // the stats of both nodes, through either: per node and summed
+        NodeStatsAction.Response stats = client(randomFrom(nodes)).execute(NodeStatsAction.INSTANCE, new NodeStatsAction.Request()).get();
+        assertEquals(nodes.length, stats.getNodes().size());
+        long unloads = 0;
+        for (NodeStatsAction.NodeResponse node : stats.getNodes()) {
+            long own = internalCluster().getInstance(ModelRegistry.class, node.getNode().getName()).stats().get(StatName.MODEL_UNLOADS);
+            assertTrue(node.getNode().getName(), own >= 1);
+            assertEquals(Long.valueOf(own), node.stats().get("model_unloads"));
+            unloads += own;
+        }
+        assertEquals(Long.valueOf(unloads), stats.totals().get("model_unloads"));
         // nothing left to unload; one node can be named
         UnloadModelAction.Response again = client().execute(UnloadModelAction.INSTANCE, new UnloadModelAction.Request("tiny-ce", nodes[0]))
             .get();
@@ -182,7 +197,7 @@ public class NeuralRescoreIT extends OpenSearchIntegTestCase {
         float after = coordinator().prepareSearch(INDEX).setQuery(QueryBuilders.matchAllQuery()).addRescorer(rescorer).get()
             .getHits().getHits()[0].getScore();
         assertEquals("reloaded from the same folder: same scores", before, after, 0f);
-        assertTrue("the search loaded it again", loadedOn(nodes[0], "tiny-ce") || loadedOn(nodes[1], "tiny-ce"));
+        assertTrue("the search loaded it again", Arrays.stream(nodes).anyMatch(node -> loadedOn(node, "tiny-ce")));
     }
 
     public void testTextEmbeddingOrdersByCosineWithDefaultModel() throws Exception {
