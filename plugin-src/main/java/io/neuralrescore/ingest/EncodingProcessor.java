@@ -15,12 +15,12 @@ import java.util.Map;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 
+import io.neuralrescore.mapper.MultiVectorValues;
 import io.neuralrescore.model.ModelLease;
 import io.neuralrescore.model.ModelManifest;
 import io.neuralrescore.model.ModelRegistry;
 import io.neuralrescore.model.ModelType;
 import io.neuralrescore.model.TextEmbedder;
-import io.neuralrescore.mapper.MultiVectorValues;
 import io.neuralrescore.model.TokenEncoder;
 
 /**
