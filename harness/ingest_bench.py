@@ -49,12 +49,11 @@ def index_name(variant):
 
 
 def fill(client, variant, docs, model, dims, batch):
-    index = index_name(variant)
-    name = "ingest-bench-" + variant.replace(" ", "-")
-    client.request("PUT", "/_ingest/pipeline/" + name, pipeline(model, variant, batch))
+    index = index_name(variant)  # the pipeline has the same name
+    client.request("PUT", "/_ingest/pipeline/" + index, pipeline(model, variant, batch))
     if client.exists(index):
         client.request("DELETE", "/" + index)
-    body = {"settings": {"number_of_shards": 1, "number_of_replicas": 0, "default_pipeline": name},
+    body = {"settings": {"number_of_shards": 1, "number_of_replicas": 0, "default_pipeline": index},
             "mappings": {"_source": {"excludes": ["tok"]},
                          "properties": {"title": {"type": "text"}, "text": {"type": "text"},
                                         "tok": {"type": "multi_vector", "dims": dims, "model": model}}}}

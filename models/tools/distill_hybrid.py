@@ -139,13 +139,7 @@ def main():
     model = minilm.CrossEncoder(minilm.load_minilm(onnx_path, dropout=0.1), num_labels=1, seed=args.seed)
     model.load_state_dict(minilm.cross_encoder_state_from_onnx(args.init_onnx, model.bert.embeddings.word_embeddings.weight))
     model.bert.embeddings.word_embeddings.weight.requires_grad_(False)
-    nodecay = lambda n: n.endswith("bias") or "norm" in n.lower()  # noqa: E731
-    named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
-    params = [
-        {"params": [p for n, p in named if n.startswith("bert.") and not nodecay(n)], "lr": args.lr, "weight_decay": 0.01},
-        {"params": [p for n, p in named if n.startswith("bert.") and nodecay(n)], "lr": args.lr, "weight_decay": 0.0},
-        {"params": [p for n, p in named if not n.startswith("bert.")], "lr": args.head_lr, "weight_decay": 0.01},
-    ]
+    params = trainlib.cross_encoder_param_groups(model, args.lr, args.head_lr)
     base_lrs = [g["lr"] for g in params]
     opt = torch.optim.AdamW(params, lr=args.lr)
     order = []

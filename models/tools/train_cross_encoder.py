@@ -142,14 +142,7 @@ def main():
                         else None)
     head = [p for n, p in model.named_parameters() if not n.startswith("bert.")]
     body = [p for n, p in model.named_parameters() if n.startswith("bert.") and p.requires_grad]
-    nodecay = lambda n: n.endswith("bias") or "norm" in n.lower()  # noqa: E731
-    params = [
-        {"params": [p for n, p in model.named_parameters() if n.startswith("bert.") and p.requires_grad
-                    and not nodecay(n)], "lr": args.lr, "weight_decay": 0.01},
-        {"params": [p for n, p in model.named_parameters() if n.startswith("bert.") and p.requires_grad
-                    and nodecay(n)], "lr": args.lr, "weight_decay": 0.0},
-        {"params": head, "lr": args.head_lr, "weight_decay": 0.01},
-    ]
+    params = trainlib.cross_encoder_param_groups(model, args.lr, args.head_lr)
     base_lrs = [g["lr"] for g in params]
     opt = torch.optim.AdamW(params, lr=args.lr)
     total_steps = args.groups // args.accum

@@ -57,6 +57,18 @@ def schedule(groups, weights, total, seed):
     return out[:total]
 
 
+def cross_encoder_param_groups(model, lr, head_lr):
+    """AdamW groups of a cross-encoder: trainable backbone weights (decay 0.01), its biases and norms (no decay),
+    and the head (decay 0.01, its own learning rate). Frozen tensors (the word embeddings) are left out."""
+    nodecay = lambda n: n.endswith("bias") or "norm" in n.lower()  # noqa: E731
+    named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+    return [
+        {"params": [p for n, p in named if n.startswith("bert.") and not nodecay(n)], "lr": lr, "weight_decay": 0.01},
+        {"params": [p for n, p in named if n.startswith("bert.") and nodecay(n)], "lr": lr, "weight_decay": 0.0},
+        {"params": [p for n, p in named if not n.startswith("bert.")], "lr": head_lr, "weight_decay": 0.01},
+    ]
+
+
 def lr_factor(step, warmup, total):
     if step < warmup:
         return (step + 1) / warmup
