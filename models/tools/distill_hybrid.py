@@ -58,6 +58,11 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", default=os.path.join(minilm.MODELS_DIR, "build", "minilm-ce-hd"))
     ap.add_argument("--init-onnx", default=os.path.join(minilm.MODELS_DIR, "release", "minilm-ce-v3", "model.onnx"))
+    ap.add_argument("--init-pt", help="start the student from this checkpoint (train_cross_encoder.py format, e.g. "
+                    "an earlier run's best.pt) instead of --init-onnx; the teacher still uses --init-onnx")
+    ap.add_argument("--qat", action="store_true",
+                    help="quantization-aware training: every forward pass (training and validation) runs with "
+                    "quantize_int8.py's arithmetic simulated (qat.py), so the int8 export is what was trained")
     ap.add_argument("--bi-weight", type=float, default=5.0, help="W in teacher = logit + W x cosine")
     ap.add_argument("--temperature", type=float, default=1.0, help="softmax temperature of teacher and student")
     ap.add_argument("--seed", type=int, default=48)
@@ -137,8 +142,15 @@ def main():
     # --- student ---
     torch.manual_seed(args.seed)
     model = minilm.CrossEncoder(minilm.load_minilm(onnx_path, dropout=0.1), num_labels=1, seed=args.seed)
-    model.load_state_dict(minilm.cross_encoder_state_from_onnx(args.init_onnx, model.bert.embeddings.word_embeddings.weight))
+    if args.init_pt:
+        model.load_state_dict(torch.load(args.init_pt, map_location="cpu")["model"])
+    else:
+        model.load_state_dict(minilm.cross_encoder_state_from_onnx(args.init_onnx,
+                                                                   model.bert.embeddings.word_embeddings.weight))
     model.bert.embeddings.word_embeddings.weight.requires_grad_(False)
+    if args.qat:
+        import qat
+        qat.prepare(model)
     params = trainlib.cross_encoder_param_groups(model, args.lr, args.head_lr)
     base_lrs = [g["lr"] for g in params]
     opt = torch.optim.AdamW(params, lr=args.lr)
@@ -180,9 +192,11 @@ def main():
         with open(os.path.join(args.out, "config.json"), "w") as f:
             json.dump({"args": vars(args), "train_queries": len(train_q), "val_queries": len(val_q),
                        "inputs": {"pairs.tsv": minilm.sha256_file(os.path.join(DATA, "pairs.tsv")),
-                                  "init_onnx": minilm.sha256_file(args.init_onnx)}}, f, indent=2)
+                                  "init_onnx": minilm.sha256_file(args.init_onnx),
+                                  **({"init_pt": minilm.sha256_file(args.init_pt)} if args.init_pt else {})}},
+                      f, indent=2)
         log("start", json.dumps(vars(args)), "train queries", len(train_q))
-        validate()  # the starting point (= minilm-ce-v3 read back) competes for best.pt
+        validate()  # the starting point (minilm-ce-v3 read back, or --init-pt) competes for best.pt
         save()
     model.train()
     last_ckpt, t_start, d_start = time.time(), time.time(), state["done"]

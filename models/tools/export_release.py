@@ -1,5 +1,6 @@
 """Exports a trained checkpoint to model folders: fp32 (models/build/<id>-fp32/) and int8 (models/build/<id>-int8/),
-and copies the chosen precision to models/release/<id>/ (never a file over 50 MB).
+with --release f16 also float16-stored weights (models/build/<id>-f16/), and copies the chosen variant to
+models/release/<id>/ (never a file over 50 MB).
 
     /usr/bin/python3 models/tools/export_release.py ce      models/build/minilm-ce-v1/best.pt      --id minilm-ce-v1
     /usr/bin/python3 models/tools/export_release.py colbert models/build/minilm-colbert-v1/best.pt --id minilm-colbert-v1
@@ -20,6 +21,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import colbert_encoding  # noqa: E402
+import half_storage  # noqa: E402
 import minilm  # noqa: E402
 import quantize_int8  # noqa: E402
 import wordpiece  # noqa: E402
@@ -64,6 +66,31 @@ def check_colbert(folder, model, enc):
     return out
 
 
+def write_ce_expected(folder, model, tok, dest, max_length=128):
+    """expected.tsv for the Java tests of a released cross-encoder: each pair alone (batch of one) with its token ids
+    and the reference logit. For an int8 graph the reference is that graph run by the numpy reference executor (its
+    per-batch activation scales are what the plugin gets for one pair); for fp32 and f16 graphs it is the torch model
+    the graph was exported from, so the test also bounds what float16 storage costs."""
+    from make_tiny_cross_encoder import PAIRS
+    g = OnnxNumpy(os.path.join(folder, "model.onnx"))
+    graph_is_int8 = any(n.op_type == "MatMulInteger" for n in g.model.graph.node)
+    rows = ["id\tquery\tdocument\tinput_ids\ttoken_type_ids\tscore"]
+    ints = lambda xs: " ".join(str(int(x)) for x in xs)  # noqa: E731
+    for i, (q, d) in enumerate(PAIRS[:13]):
+        ids, types = tok.encode_pair(q, d, max_length)
+        feeds = {"input_ids": np.array([ids]), "attention_mask": np.ones((1, len(ids)), np.int64),
+                 "token_type_ids": np.array([types])}
+        if graph_is_int8:
+            score = g.run(feeds)[0][0, 0]
+        else:
+            with torch.no_grad():
+                score = model(*(torch.from_numpy(feeds[k]) for k in ("input_ids", "attention_mask",
+                                                                      "token_type_ids")))[0, 0].item()
+        rows.append("%d\t%s\t%s\t%s\t%s\t%.7g" % (i, q, d, ints(ids), ints(types), score))
+    with open(dest, "w", encoding="utf-8") as f:
+        f.write("\n".join(rows) + "\n")
+
+
 def write_colbert_expected(folder, enc, dest):
     """expected.tsv for the Java tests of a released ColBERT model: each query and document run alone (batch of one,
     so int8's per-batch activation scales are those of the plugin encoding one text) through the folder's graph by
@@ -93,7 +120,9 @@ def main():
     ap.add_argument("ckpt", help="training checkpoint (.pt), or for a cross-encoder an exported graph (.onnx, int8 read "
                     "back to fp32: minilm.cross_encoder_state_from_onnx)")
     ap.add_argument("--id", required=True)
-    ap.add_argument("--release", choices=["int8", "fp32", "none"], default="int8")
+    ap.add_argument("--release", choices=["int8", "f16", "fp32", "none"], default="int8",
+                    help="the variant copied to models/release/<id>: int8 (dynamic quantization), f16 (fp32 graph "
+                    "with float16-stored weights, half_storage.py: fp32 quality at half the size), fp32")
     ap.add_argument("--max-length", type=int, default=None)
     ap.add_argument("--keep-fp32", action="append", default=[], metavar="REGEX",
                     help="MatMul node names left in fp32 in the int8 graph (quantize_int8.py --keep)")
@@ -134,7 +163,9 @@ def main():
     build = os.path.join(minilm.MODELS_DIR, "build")
     fp32 = os.path.join(build, args.id + "-fp32")
     int8 = os.path.join(build, args.id + "-int8")
-    for folder in (fp32, int8):
+    f16 = os.path.join(build, args.id + "-f16")
+    folders = (fp32, int8, f16) if args.release == "f16" else (fp32, int8)
+    for folder in folders:
         os.makedirs(folder, exist_ok=True)
         write_tokenizer(tok_path, os.path.join(folder, "tokenizer.json"), max_len)
         minilm.write_manifest(folder, manifest)
@@ -143,7 +174,9 @@ def main():
     minilm.export_onnx(model, os.path.join(fp32, "model.onnx"), out_name)
     quantize_int8.quantize(os.path.join(fp32, "model.onnx"), os.path.join(int8, "model.onnx"),
                            keep_fp32=args.keep_fp32)
-    for folder in (fp32, int8):
+    if args.release == "f16":
+        half_storage.half_storage(os.path.join(fp32, "model.onnx"), os.path.join(f16, "model.onnx"))
+    for folder in folders:
         if args.kind == "ce":
             ref, got = check_ce(folder, model, tok, 128)
             print(os.path.basename(folder), "torch", np.round(ref, 4), "onnx", np.round(got, 4))
@@ -154,7 +187,7 @@ def main():
                 print(os.path.basename(folder), "token cosine torch vs onnx: min %.5f mean %.5f" % (c.min(), c.mean()))
         print(os.path.basename(folder), os.path.getsize(os.path.join(folder, "model.onnx")), "bytes")
     if args.release != "none":
-        src = int8 if args.release == "int8" else fp32
+        src = {"int8": int8, "f16": f16, "fp32": fp32}[args.release]
         rel = os.path.join(minilm.MODELS_DIR, "release", args.id)
         os.makedirs(rel, exist_ok=True)
         for name in ("model.onnx", "tokenizer.json", "model.json", "LICENSE"):
@@ -162,6 +195,8 @@ def main():
             if os.path.getsize(p) > LIMIT:
                 raise SystemExit("%s is over 50 MB; not copying it to models/release" % p)
             shutil.copyfile(p, os.path.join(rel, name))
+        if args.kind == "ce":
+            write_ce_expected(rel, model, tok, os.path.join(rel, "expected.tsv"))
         if args.kind == "colbert":
             write_colbert_expected(rel, colbert_encoding.ColbertEncoding.from_manifest(tok, manifest),
                                    os.path.join(rel, "expected.tsv"))

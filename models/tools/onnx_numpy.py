@@ -108,6 +108,22 @@ def run_op(node, inputs):
     if op == "ReduceSum":
         axes = _axes(node, inputs, a, 1)
         return [np.sum(x, axis=None if axes is None else tuple(axes), keepdims=bool(a.get("keepdims", 1)))]
+    if op in ("ReduceMax", "ReduceMin"):
+        axes = _axes(node, inputs, a, 1)
+        f = np.max if op == "ReduceMax" else np.min
+        return [f(x, axis=None if axes is None else tuple(axes), keepdims=bool(a.get("keepdims", 1)))]
+    if op in ("Max", "Min"):
+        f = np.maximum if op == "Max" else np.minimum
+        r = inputs[0]
+        for y in inputs[1:]:
+            r = f(r, y)
+        return [r.astype(inputs[0].dtype)]
+    if op == "Round":
+        return [np.round(x)]  # half to even, as ONNX
+    if op == "Clip":
+        lo = inputs[1] if len(inputs) > 1 and inputs[1] is not None else None
+        hi = inputs[2] if len(inputs) > 2 and inputs[2] is not None else None
+        return [np.clip(x, lo, hi).astype(x.dtype)]
     if op == "Softmax":
         ax = a.get("axis", -1)
         m = x.max(axis=ax, keepdims=True)

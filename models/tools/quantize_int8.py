@@ -40,11 +40,42 @@ def _table_u8(w):
     return q, np.array(scale, dtype=np.float32), np.array(128, dtype=np.uint8)
 
 
-def quantize(in_path, out_path, reduce_range=True, quantize_embeddings=True, keep_fp32=()):
+def _row_quant_nodes(x, consts):
+    """Per-row (per-token) asymmetric uint8 quantization of x over its last axis, in standard ONNX ops:
+    lo = min(min_row(x), 0), hi = max(max_row(x), 0), s = max((hi - lo) / 255, tiny), q = uint8(clip(round((x - lo) / s),
+    0, 255)), so that x ~ s * q + lo. Returns the nodes and the names of (q, s, lo)."""
+    p = x + "_row"
+    n = [
+        helper.make_node("ReduceMin", [x], [p + "_min"], axes=[-1], keepdims=1, name=p + "_min"),
+        helper.make_node("Min", [p + "_min", consts["zero"]], [p + "_lo"], name=p + "_lo"),
+        helper.make_node("ReduceMax", [x], [p + "_max"], axes=[-1], keepdims=1, name=p + "_max"),
+        helper.make_node("Max", [p + "_max", consts["zero"]], [p + "_hi"], name=p + "_hi"),
+        helper.make_node("Sub", [p + "_hi", p + "_lo"], [p + "_span"], name=p + "_span"),
+        helper.make_node("Mul", [p + "_span", consts["inv255"]], [p + "_s0"], name=p + "_s0"),
+        helper.make_node("Max", [p + "_s0", consts["tiny"]], [p + "_scale"], name=p + "_scale"),
+        helper.make_node("Sub", [x, p + "_lo"], [p + "_shift"], name=p + "_shift"),
+        helper.make_node("Div", [p + "_shift", p + "_scale"], [p + "_div"], name=p + "_div"),
+        helper.make_node("Round", [p + "_div"], [p + "_round"], name=p + "_round"),
+        helper.make_node("Clip", [p + "_round", consts["zero"], consts["c255"]], [p + "_clip"], name=p + "_clip"),
+        helper.make_node("Cast", [p + "_clip"], [p + "_quantized"], to=TensorProto.UINT8, name=p + "_cast"),
+    ]
+    return n, (p + "_quantized", p + "_scale", p + "_lo")
+
+
+def quantize(in_path, out_path, reduce_range=True, quantize_embeddings=True, keep_fp32=(), act_per_row=False):
+    """act_per_row: quantize each MatMul input per row (token) with its own scale and offset instead of one
+    DynamicQuantizeLinear range for the whole batch; the offset comes back as lo * column sums of the dequantized
+    weights."""
     model = onnx.load(in_path)
     g = model.graph
     inits = {i.name: i for i in g.initializer}
     arrays = {}
+    consts = {}
+    if act_per_row:
+        for k, v, dt in (("zero", 0.0, np.float32), ("inv255", 1.0 / 255.0, np.float32),
+                         ("tiny", 1e-12, np.float32), ("c255", 255.0, np.float32), ("zp_u8", 0, np.uint8)):
+            consts[k] = "row_quant_" + k
+            g.initializer.append(numpy_helper.from_array(np.array(v, dtype=dt), consts[k]))
 
     def arr(name):
         if name not in arrays:
@@ -64,6 +95,32 @@ def quantize(in_path, out_path, reduce_range=True, quantize_embeddings=True, kee
                 and inits[node.input[1]].data_type == TensorProto.FLOAT
                 and not any(re.search(k, node.name) for k in keep_fp32)):
             x, wname, y = node.input[0], node.input[1], node.output[0]
+            if act_per_row:
+                if x not in dql:
+                    nodes, dql[x] = _row_quant_nodes(x, consts)
+                    new_nodes += nodes
+                xq, xs, xlo = dql[x]
+                wq_name, ws_name, wz_name = wname + "_quantized", wname + "_scale", wname + "_zero_point"
+                cs_name = wname + "_colsum"
+                if wq_name not in {t.name for t in new_inits}:
+                    q, sc, z = _weight_per_column(arr(wname), reduce_range)
+                    colsum = (q.astype(np.float64).sum(axis=0) * sc).astype(np.float32)
+                    new_inits += [numpy_helper.from_array(q, wq_name), numpy_helper.from_array(sc, ws_name),
+                                  numpy_helper.from_array(z, wz_name), numpy_helper.from_array(colsum, cs_name)]
+                drop.add(wname)
+                base = node.name or y
+                yq = y + "_output_quantized"
+                new_nodes += [
+                    helper.make_node("MatMulInteger", [xq, wq_name, consts["zp_u8"], wz_name], [yq],
+                                     name=base + "_quant"),
+                    helper.make_node("Cast", [yq], [yq + "_f"], to=TensorProto.FLOAT, name=base + "_quant_cast"),
+                    helper.make_node("Mul", [xs, ws_name], [base + "_rs"], name=base + "_row_scales"),
+                    helper.make_node("Mul", [yq + "_f", base + "_rs"], [base + "_prod"], name=base + "_scaled"),
+                    helper.make_node("Mul", [xlo, cs_name], [base + "_off"], name=base + "_offset"),
+                    helper.make_node("Add", [base + "_prod", base + "_off"], [y], name=base + "_plus_offset"),
+                ]
+                n_mm += 1
+                continue
             if x not in dql:
                 names = (x + "_quantized", x + "_scale", x + "_zero_point")
                 new_nodes.append(helper.make_node("DynamicQuantizeLinear", [x], list(names),
@@ -119,17 +176,25 @@ def quantize(in_path, out_path, reduce_range=True, quantize_embeddings=True, kee
         for o in model.opset_import:
             if o.domain in ("", "ai.onnx") and o.version < 11:
                 o.version = 11
-    meta = {p.key: p.value for p in model.metadata_props}
-    meta["quantization"] = "dynamic int8: MatMul weights per-column int8 %s, embeddings uint8 per-tensor: %s" % (
+    how = "dynamic int8: MatMul weights per-column int8 %s, embeddings uint8 per-tensor: %s" % (
         "7-bit (reduce_range)" if reduce_range else "8-bit", quantize_embeddings)
+    if act_per_row:
+        how += "; activations per row (token), asymmetric uint8"
     if keep_fp32:
-        meta["quantization"] += "; MatMuls kept fp32: %s" % " ".join(keep_fp32)
+        how += "; MatMuls kept fp32: %s" % " ".join(keep_fp32)
+    save_checked(model, out_path, {"quantization": how})
+    return n_mm, n_gather
+
+
+def save_checked(model, out_path, metadata):
+    """Adds (or replaces) metadata_props entries, runs the ONNX checker and saves."""
+    meta = {p.key: p.value for p in model.metadata_props}
+    meta.update(metadata)
     del model.metadata_props[:]
     for k, v in meta.items():
         model.metadata_props.add(key=k, value=v)
     onnx.checker.check_model(model)
     onnx.save(model, out_path)
-    return n_mm, n_gather
 
 
 def check(fp32_path, int8_path, tokenizer_path, texts=None):
@@ -163,9 +228,12 @@ def main():
     ap.add_argument("--keep-embeddings", action="store_true", help="leave Gather tables in fp32")
     ap.add_argument("--keep", action="append", default=[], metavar="REGEX",
                     help="leave MatMuls whose node name matches in fp32 (repeatable)")
+    ap.add_argument("--act-per-row", action="store_true",
+                    help="quantize MatMul inputs per token (own scale and offset) instead of per batch")
     ap.add_argument("--check", metavar="TOKENIZER_JSON", help="compare outputs with the numpy reference executor")
     args = ap.parse_args()
-    n_mm, n_g = quantize(args.input, args.output, not args.full_range, not args.keep_embeddings, args.keep)
+    n_mm, n_g = quantize(args.input, args.output, not args.full_range, not args.keep_embeddings, args.keep,
+                          args.act_per_row)
     print("quantized %d MatMul, %d Gather; %d -> %d bytes" % (n_mm, n_g, os.path.getsize(args.input),
                                                             os.path.getsize(args.output)))
     if args.check:
