@@ -15,6 +15,9 @@ as chosen for the hybrid on the same validation queries. Student: starts as mini
 of --group-size of its 20 candidates; loss KL(softmax(teacher) || softmax(student)) over the group (listwise
 distillation); word embeddings frozen, as in train_cross_encoder.py. Checkpoints: last.pt (resume), best.pt (best
 validation nDCG@10, the starting point included) in train_cross_encoder.py's format, so export_release.py reads it.
+Stronger teachers (models/STATUS.md row 4b, tried and rejected): --bge-weight / --e5-weight add bge-small-en-v1.5's and
+e5-small-v2's cosines (strong_teacher.py's embeddings, cached in teacher_strong.json), --teacher-onnx picks the
+teacher's cross-encoder, and --grid prints validation figures for a grid of teacher weights and exits.
 """
 import argparse
 import csv
@@ -63,7 +66,15 @@ def main():
     ap.add_argument("--qat", action="store_true",
                     help="quantization-aware training: every forward pass (training and validation) runs with "
                     "quantize_int8.py's arithmetic simulated (qat.py), so the int8 export is what was trained")
+    ap.add_argument("--teacher-onnx", help="the teacher's cross-encoder (default: --init-onnx); float16-storage and "
+                    "int8 graphs are read back to float32")
     ap.add_argument("--bi-weight", type=float, default=5.0, help="W in teacher = logit + W x cosine")
+    ap.add_argument("--bge-weight", type=float, default=0.0,
+                    help="adds this x bge-small-en-v1.5's cosine to the teacher (strong_teacher.py's embedding)")
+    ap.add_argument("--e5-weight", type=float, default=0.0, help="adds this x e5-small-v2's cosine to the teacher")
+    ap.add_argument("--grid", action="store_true",
+                    help="print the validation figures of teacher weight combinations (bi x bge x e5) and exit; "
+                    "the 40 graded queries and the dev600 queries' official binary labels (MRR@10) are both used")
     ap.add_argument("--temperature", type=float, default=1.0, help="softmax temperature of teacher and student")
     ap.add_argument("--seed", type=int, default=48)
     ap.add_argument("--epochs", type=int, default=2)
@@ -106,7 +117,8 @@ def main():
         p_emb = minilm.embed_texts(bert, tok, texts, 256)
         log("bi-encoder embeddings: %d queries, %d passages (%.0f s)" % (len(qs), len(texts), time.time() - t0))
         ce = minilm.CrossEncoder(minilm.load_minilm(onnx_path, dropout=0.0), num_labels=1)
-        ce.load_state_dict(minilm.cross_encoder_state_from_onnx(args.init_onnx, ce.bert.embeddings.word_embeddings.weight))
+        ce.load_state_dict(minilm.cross_encoder_state_from_onnx(args.teacher_onnx or args.init_onnx,
+                                                                ce.bert.embeddings.word_embeddings.weight))
         ce.eval()
         rows, k = {}, 0
         for i, q in enumerate(qs):
@@ -124,6 +136,39 @@ def main():
         os.replace(teacher_path + ".tmp", teacher_path)
         del ce, bert
     teacher = json.load(open(teacher_path))
+    if args.bge_weight or args.e5_weight or args.grid:
+        strong_path = os.path.join(args.out, "teacher_strong.json")
+        if not os.path.exists(strong_path):
+            import strong_teacher
+            qs = sorted(pool)
+            texts = [t for q in qs for _, t in pool[q]["cands"]]
+            rows = {q: {} for q in qs}
+            for name in ("bge", "e5"):
+                bert, stok = strong_teacher.load_teacher(name)
+                with torch.no_grad():
+                    qe = strong_teacher.embed(name, bert, stok, [pool[q]["q"] for q in qs],
+                                              strong_teacher.TEACHERS[name]["qp"], 64)
+                    pe = strong_teacher.embed(name, bert, stok, texts, strong_teacher.TEACHERS[name]["dp"], 256)
+                k = 0
+                for i, q in enumerate(qs):
+                    n = len(pool[q]["cands"])
+                    rows[q][name] = (pe[k: k + n] @ qe[i]).tolist()
+                    k += n
+                del bert
+                log("%s embeddings done" % name)
+            with open(strong_path + ".tmp", "w") as f:
+                json.dump(rows, f)
+            os.replace(strong_path + ".tmp", strong_path)
+        for q, r in json.load(open(strong_path)).items():
+            teacher[q].update(r)
+
+    def teacher_scores(q, bi, bge, e5):
+        t = np.add(teacher[q]["logit"], np.multiply(bi, teacher[q]["cos"]))
+        if bge:
+            t = t + np.multiply(bge, teacher[q]["bge"])
+        if e5:
+            t = t + np.multiply(e5, teacher[q]["e5"])
+        return t.tolist()
 
     def val_ndcg(scores):
         run = {q: {p: float(s) for (p, _), s in zip(pool[q]["cands"], scores[q])} for q in val_q}
@@ -133,11 +178,32 @@ def main():
         "bm25": val_ndcg({q: [-j for j in range(len(pool[q]["cands"]))] for q in val_q}),
         "bi": val_ndcg({q: teacher[q]["cos"] for q in val_q}),
         "init_logit": val_ndcg({q: teacher[q]["logit"] for q in val_q}),
-        "teacher": val_ndcg({q: np.add(teacher[q]["logit"], np.multiply(args.bi_weight, teacher[q]["cos"])).tolist()
-                             for q in val_q}),
+        "teacher": val_ndcg({q: teacher_scores(q, args.bi_weight, args.bge_weight, args.e5_weight) for q in val_q}),
     }
     log("validation references (nDCG@10, %d graded MS MARCO queries): %s" % (
         len(val_q), json.dumps({k: round(v, 4) for k, v in refs.items()})))
+
+    if args.grid:
+        binary = {}
+        with open(os.path.join(DATA, "pairs.tsv"), encoding="utf-8") as f:
+            for row in csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE):
+                if int(row["msmarco_label"]) > 0:
+                    binary.setdefault(row["query_id"], {})[row["passage_id"]] = 1
+        lab_q = sorted(binary)
+
+        def mrr10(scores):
+            rr = []
+            for q in lab_q:
+                order = sorted(range(len(scores[q])), key=lambda i: -scores[q][i])[:10]
+                rr.append(next((1.0 / (r + 1) for r, i in enumerate(order) if pool[q]["cands"][i][0] in binary[q]), 0.0))
+            return float(np.mean(rr))
+        log("grid: bi bge e5 | graded nDCG@10 (%d) | binary MRR@10 (%d queries)" % (len(val_q), len(lab_q)))
+        for bi in (0, 2.5, 5, 10):
+            for bge in (0, 5, 10, 20):
+                for e5 in (0, 10, 20, 40):
+                    sc = {q: teacher_scores(q, bi, bge, e5) for q in pool}
+                    log("grid %5.1f %5.1f %5.1f | %.4f | %.4f" % (bi, bge, e5, val_ndcg(sc), mrr10(sc)))
+        return
 
     # --- student ---
     torch.manual_seed(args.seed)
@@ -193,6 +259,8 @@ def main():
             json.dump({"args": vars(args), "train_queries": len(train_q), "val_queries": len(val_q),
                        "inputs": {"pairs.tsv": minilm.sha256_file(os.path.join(DATA, "pairs.tsv")),
                                   "init_onnx": minilm.sha256_file(args.init_onnx),
+                                  **({"teacher_onnx": minilm.sha256_file(args.teacher_onnx)} if args.teacher_onnx
+                                     else {}),
                                   **({"init_pt": minilm.sha256_file(args.init_pt)} if args.init_pt else {})}},
                       f, indent=2)
         log("start", json.dumps(vars(args)), "train queries", len(train_q))
@@ -212,7 +280,8 @@ def main():
             rng = random.Random(args.seed * 1000003 + state["done"] + j)
             idx = sorted(rng.sample(range(len(pool[q]["cands"])), min(args.group_size, len(pool[q]["cands"]))))
             texts = [pool[q]["cands"][i][1] for i in idx]
-            t = torch.tensor([teacher[q]["logit"][i] + args.bi_weight * teacher[q]["cos"][i] for i in idx])
+            full = teacher_scores(q, args.bi_weight, args.bge_weight, args.e5_weight)
+            t = torch.tensor([full[i] for i in idx])
             enc = [tok.encode_pair(pool[q]["q"], x, args.max_len) for x in texts]
             ids, mask, tt = wordpiece.pad_batch([e[0] for e in enc], [e[1] for e in enc])
             s = model(torch.from_numpy(ids), torch.from_numpy(mask), torch.from_numpy(tt))[:, 0]

@@ -157,13 +157,17 @@ def hf_to_ours(name):
 
 def read_onnx_state(onnx_path):
     """{name: np.ndarray} of a BERT-style graph, dense weights as [out, in]; int8 graphs are read back dequantized
-    (W = (W_q - zp) * scale). Names are the graph's: Hugging Face names for the backbone jar's file, ours for graphs
-    written by export_onnx (+ quantize_int8). Each weight is the constant operand of the MatMul / MatMulInteger whose
+    (W = (W_q - zp) * scale), float16-storage graphs (half_storage.py) as their float32 weights. Names are the
+    graph's: Hugging Face names for the backbone jar's file, ours for graphs written by export_onnx (+ quantize_int8).
+    Each weight is the constant operand of the MatMul / MatMulInteger whose
     result the named bias is added to."""
     import onnx
     from onnx import numpy_helper
     m = onnx.load(onnx_path)
     inits = {i.name: numpy_helper.to_array(i) for i in m.graph.initializer}
+    for n in m.graph.node:  # half_storage.py graphs: a float16 initializer behind one Cast(to=FLOAT) per weight
+        if n.op_type == "Cast" and n.input[0] in inits and inits[n.input[0]].dtype == np.float16:
+            inits[n.output[0]] = inits.pop(n.input[0]).astype(np.float32)
     consumers = {}
     for n in m.graph.node:
         for i in n.input:
