@@ -41,12 +41,15 @@ DATA = "/work/shared/train/msmarco_dev600_bm25top20_tomjg14"
 
 
 def load_pool(data_dir):
-    """query id -> {"q": text, "cands": [(pid, text)] in BM25 order}; graded validation qrels {qid: {pid: gain}}."""
+    """query id -> {"q": text, "cands": [(pid, text)] in BM25 order, "binary": {pid: 1} for the official MS MARCO
+    positives}; graded validation qrels {qid: {pid: gain}}."""
     pool = {}
     with open(os.path.join(data_dir, "pairs.tsv"), encoding="utf-8") as f:
         for row in csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE):
-            e = pool.setdefault(row["query_id"], {"q": row["query"], "cands": []})
+            e = pool.setdefault(row["query_id"], {"q": row["query"], "cands": [], "binary": {}})
             e["cands"].append((row["passage_id"], row["passage"], int(row["bm25_rank"])))
+            if int(row["msmarco_label"]) > 0:
+                e["binary"][row["passage_id"]] = 1
     for e in pool.values():
         e["cands"] = [(p, t) for p, t, _ in sorted(e["cands"], key=lambda c: c[2])]
     graded = {}
@@ -170,39 +173,32 @@ def main():
             t = t + np.multiply(e5, teacher[q]["e5"])
         return t.tolist()
 
+    def as_run(scores, qs):
+        return {q: {p: float(s) for (p, _), s in zip(pool[q]["cands"], scores[q])} for q in qs}
+
     def val_ndcg(scores):
-        run = {q: {p: float(s) for (p, _), s in zip(pool[q]["cands"], scores[q])} for q in val_q}
-        return ir.ndcg_at(run, {q: graded[q] for q in val_q}, 10)[0]
+        return ir.ndcg_at(as_run(scores, val_q), {q: graded[q] for q in val_q}, 10)[0]
+
+    targets = {q: teacher_scores(q, args.bi_weight, args.bge_weight, args.e5_weight) for q in pool}
 
     refs = {
         "bm25": val_ndcg({q: [-j for j in range(len(pool[q]["cands"]))] for q in val_q}),
         "bi": val_ndcg({q: teacher[q]["cos"] for q in val_q}),
         "init_logit": val_ndcg({q: teacher[q]["logit"] for q in val_q}),
-        "teacher": val_ndcg({q: teacher_scores(q, args.bi_weight, args.bge_weight, args.e5_weight) for q in val_q}),
+        "teacher": val_ndcg(targets),
     }
     log("validation references (nDCG@10, %d graded MS MARCO queries): %s" % (
         len(val_q), json.dumps({k: round(v, 4) for k, v in refs.items()})))
 
     if args.grid:
-        binary = {}
-        with open(os.path.join(DATA, "pairs.tsv"), encoding="utf-8") as f:
-            for row in csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE):
-                if int(row["msmarco_label"]) > 0:
-                    binary.setdefault(row["query_id"], {})[row["passage_id"]] = 1
-        lab_q = sorted(binary)
-
-        def mrr10(scores):
-            rr = []
-            for q in lab_q:
-                order = sorted(range(len(scores[q])), key=lambda i: -scores[q][i])[:10]
-                rr.append(next((1.0 / (r + 1) for r, i in enumerate(order) if pool[q]["cands"][i][0] in binary[q]), 0.0))
-            return float(np.mean(rr))
-        log("grid: bi bge e5 | graded nDCG@10 (%d) | binary MRR@10 (%d queries)" % (len(val_q), len(lab_q)))
+        binary = {q: e["binary"] for q, e in pool.items() if e["binary"]}
+        log("grid: bi bge e5 | graded nDCG@10 (%d) | binary MRR@10 (%d queries)" % (len(val_q), len(binary)))
         for bi in (0, 2.5, 5, 10):
             for bge in (0, 5, 10, 20):
                 for e5 in (0, 10, 20, 40):
                     sc = {q: teacher_scores(q, bi, bge, e5) for q in pool}
-                    log("grid %5.1f %5.1f %5.1f | %.4f | %.4f" % (bi, bge, e5, val_ndcg(sc), mrr10(sc)))
+                    mrr = ir.mrr_at(as_run(sc, binary), binary, 10)
+                    log("grid %5.1f %5.1f %5.1f | %.4f | %.4f" % (bi, bge, e5, val_ndcg(sc), mrr))
         return
 
     # --- student ---
@@ -280,8 +276,7 @@ def main():
             rng = random.Random(args.seed * 1000003 + state["done"] + j)
             idx = sorted(rng.sample(range(len(pool[q]["cands"])), min(args.group_size, len(pool[q]["cands"]))))
             texts = [pool[q]["cands"][i][1] for i in idx]
-            full = teacher_scores(q, args.bi_weight, args.bge_weight, args.e5_weight)
-            t = torch.tensor([full[i] for i in idx])
+            t = torch.tensor([targets[q][i] for i in idx])
             enc = [tok.encode_pair(pool[q]["q"], x, args.max_len) for x in texts]
             ids, mask, tt = wordpiece.pad_batch([e[0] for e in enc], [e[1] for e in enc])
             s = model(torch.from_numpy(ids), torch.from_numpy(mask), torch.from_numpy(tt))[:, 0]

@@ -159,8 +159,7 @@ def read_onnx_state(onnx_path):
     """{name: np.ndarray} of a BERT-style graph, dense weights as [out, in]; int8 graphs are read back dequantized
     (W = (W_q - zp) * scale), float16-storage graphs (half_storage.py) as their float32 weights. Names are the
     graph's: Hugging Face names for the backbone jar's file, ours for graphs written by export_onnx (+ quantize_int8).
-    Each weight is the constant operand of the MatMul / MatMulInteger whose
-    result the named bias is added to."""
+    Each weight is the constant operand of the MatMul / MatMulInteger whose result the named bias is added to."""
     import onnx
     from onnx import numpy_helper
     m = onnx.load(onnx_path)
