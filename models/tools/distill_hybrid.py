@@ -17,7 +17,8 @@ distillation); word embeddings frozen, as in train_cross_encoder.py. Checkpoints
 validation nDCG@10, the starting point included) in train_cross_encoder.py's format, so export_release.py reads it.
 Stronger teachers (models/STATUS.md row 4b, tried and rejected): --bge-weight / --e5-weight add bge-small-en-v1.5's and
 e5-small-v2's cosines (strong_teacher.py's embeddings, cached in teacher_strong.json), --teacher-onnx picks the
-teacher's cross-encoder, and --grid prints validation figures for a grid of teacher weights and exits.
+teacher's cross-encoder, --logit-weight scales its logit (0: bi-encoders only, row 4c), and --grid prints validation
+figures for a grid of teacher weights and exits.
 """
 import argparse
 import csv
@@ -72,6 +73,8 @@ def main():
     ap.add_argument("--teacher-onnx", help="the teacher's cross-encoder (default: --init-onnx); float16-storage and "
                     "int8 graphs are read back to float32")
     ap.add_argument("--bi-weight", type=float, default=5.0, help="W in teacher = logit + W x cosine")
+    ap.add_argument("--logit-weight", type=float, default=1.0,
+                    help="weight of the teacher cross-encoder's logit (0: a bi-encoder-only teacher)")
     ap.add_argument("--bge-weight", type=float, default=0.0,
                     help="adds this x bge-small-en-v1.5's cosine to the teacher (strong_teacher.py's embedding)")
     ap.add_argument("--e5-weight", type=float, default=0.0, help="adds this x e5-small-v2's cosine to the teacher")
@@ -165,8 +168,9 @@ def main():
         for q, r in json.load(open(strong_path)).items():
             teacher[q].update(r)
 
-    def teacher_scores(q, bi, bge, e5):
-        t = np.add(teacher[q]["logit"], np.multiply(bi, teacher[q]["cos"]))
+    def teacher_scores(q, bi, bge, e5, lw=None):
+        lw = args.logit_weight if lw is None else lw
+        t = np.add(np.multiply(lw, teacher[q]["logit"]), np.multiply(bi, teacher[q]["cos"]))
         if bge:
             t = t + np.multiply(bge, teacher[q]["bge"])
         if e5:
@@ -193,9 +197,12 @@ def main():
     if args.grid:
         binary = {q: e["binary"] for q, e in pool.items() if e["binary"]}
         log("grid: bi bge e5 | graded nDCG@10 (%d) | binary MRR@10 (%d queries)" % (len(val_q), len(binary)))
+        # with --logit-weight 0 only the ratios of the cosine weights rank: skip the all-zero teacher
         for bi in (0, 2.5, 5, 10):
             for bge in (0, 5, 10, 20):
                 for e5 in (0, 10, 20, 40):
+                    if args.logit_weight == 0 and bi == bge == e5 == 0:
+                        continue
                     sc = {q: teacher_scores(q, bi, bge, e5) for q in pool}
                     mrr = ir.mrr_at(as_run(sc, binary), binary, 10)
                     log("grid %5.1f %5.1f %5.1f | %.4f | %.4f" % (bi, bge, e5, val_ndcg(sc), mrr))

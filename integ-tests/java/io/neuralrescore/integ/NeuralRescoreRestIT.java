@@ -146,6 +146,36 @@ public class NeuralRescoreRestIT extends OpenSearchRestTestCase {
         assertTrue("the cosine term is not negligible", Math.abs(5.0 * cosine.get("vaccines")) > 0.5);
     }
 
+    /**
+     * A bi-encoder manifest's query_prefix / document_prefix (tiny-bi-e5: tiny-bi's graph with "query: " /
+     * "passage: ", built by integ-tests/run.sh) reach the model on a real node: its scores equal those of the plain
+     * graph given the prefixed texts, and differ from the unprefixed ones.
+     */
+    public void testBiEncoderPrefixesReachTheModel() throws Exception {
+        call("PUT", "/prefixes", "{\"settings\":{\"number_of_shards\":2,\"number_of_replicas\":0},\"mappings\":{\"properties\":{\"t\":{\"type\":\"text\"},\"tp\":{\"type\":\"text\"}}}}");
+        String[] docs = { "Vaccines train the immune system.", "Bananas are rich in potassium.", "A yearly flu shot lowers risk." };
+        StringBuilder bulk = new StringBuilder();
+        for (int i = 0; i < docs.length; i++) {
+            bulk.append("{\"index\":{\"_index\":\"prefixes\",\"_id\":\"").append(i).append("\"}}\n");
+            bulk.append("{\"t\":").append(json(docs[i])).append(",\"tp\":").append(json("passage: " + docs[i])).append("}\n");
+        }
+        Request request = new Request("POST", "/_bulk?refresh=true");
+        request.setJsonEntity(bulk.toString());
+        client().performRequest(request);
+        String clause = "[{\"window_size\":10,\"text_embedding\":{\"model\":\"%s\",\"query_text\":%s,\"fields\":[\"%s\"]}}]";
+        String q = "how do vaccines work";
+        Map<String, Double> prefixed = scoresById("prefixes", String.format(java.util.Locale.ROOT, clause, "tiny-bi-e5", json(q), "t"));
+        Map<String, Double> byHand = scoresById("prefixes", String.format(java.util.Locale.ROOT, clause, "tiny-bi", json("query: " + q), "tp"));
+        Map<String, Double> plain = scoresById("prefixes", String.format(java.util.Locale.ROOT, clause, "tiny-bi", json(q), "t"));
+        assertEquals(docs.length, prefixed.size());
+        double moved = 0;
+        for (Map.Entry<String, Double> e : prefixed.entrySet()) {
+            assertEquals("doc " + e.getKey(), byHand.get(e.getKey()), e.getValue(), 1e-5);
+            moved = Math.max(moved, Math.abs(plain.get(e.getKey()) - e.getValue()));
+        }
+        assertTrue("the prefixes change the scores: " + moved, moved > 1e-3);
+    }
+
     private long inferenceSequences() throws IOException {
         Map<?, ?> stats = (Map<?, ?>) call("GET", "/_plugins/neural_rescore/stats", null).get("stats");
         return ((Number) stats.get("inference_sequences")).longValue();

@@ -119,7 +119,7 @@ public final class EncodingProcessor extends AbstractBatchingProcessor {
                     }
                 } else {
                     TextEmbedder embedder = lease.as(TextEmbedder.class, type);
-                    float[][] vectors = embedder.embed(texts, embedder.manifest().maxLength());
+                    float[][] vectors = embedder.embedDocuments(texts, embedder.manifest().maxLength());
                     for (int i = 0; i < targets.size(); i++) {
                         targets.get(i).getIngestDocument().setFieldValue(targetField, toList(vectors[i]));
                     }

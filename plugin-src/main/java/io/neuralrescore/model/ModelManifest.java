@@ -72,7 +72,7 @@ public final class ModelManifest {
         ModelType.CROSS_ENCODER,
         Set.of("logit_index"),
         ModelType.BI_ENCODER,
-        Set.of("pooling", "normalize", "dimension"),
+        Set.of("pooling", "normalize", "dimension", "query_prefix", "document_prefix"),
         ModelType.COLBERT,
         Set.of(
             "dimension",
@@ -101,6 +101,8 @@ public final class ModelManifest {
     private final int maxBatchSize;
     private final int logitIndex;
     private final Pooling pooling;
+    private final String queryPrefix;
+    private final String documentPrefix;
     private final boolean normalize;
     private final int dimension;
     private final ColbertOptions colbert;
@@ -134,6 +136,8 @@ public final class ModelManifest {
         this.maxBatchSize = intValue(id, map, "max_batch_size", 0, 0, 4096);
         this.logitIndex = intValue(id, map, "logit_index", 0, 0, 1024);
         this.pooling = type == ModelType.BI_ENCODER ? parsePooling(id, map) : Pooling.NONE;
+        this.queryPrefix = stringValue(id, map, "query_prefix", "");
+        this.documentPrefix = stringValue(id, map, "document_prefix", "");
         this.normalize = boolValue(id, map, "normalize", true);
         boolean needsDimension = type == ModelType.BI_ENCODER || type == ModelType.COLBERT || type == ModelType.COSINE_ADAPTER;
         this.dimension = needsDimension ? requiredInt(id, map, "dimension", 1, 65536) : 0;
@@ -333,6 +337,16 @@ public final class ModelManifest {
 
     public Pooling pooling() {
         return pooling;
+    }
+
+    /** Text put before every query a bi-encoder embeds (e.g. {@code "query: "} for E5); empty for none. */
+    public String queryPrefix() {
+        return queryPrefix;
+    }
+
+    /** Text put before every document a bi-encoder embeds (e.g. {@code "passage: "} for E5); empty for none. */
+    public String documentPrefix() {
+        return documentPrefix;
     }
 
     public boolean normalize() {

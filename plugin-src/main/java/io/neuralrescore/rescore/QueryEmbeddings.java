@@ -16,7 +16,7 @@ public final class QueryEmbeddings {
 
     public static float[] embed(ModelRegistry registry, String model, String text, int maxLength, String clause) {
         try (ModelLease lease = registry.acquire(model)) {
-            float[] v = lease.as(TextEmbedder.class, clause).embed(List.of(text), maxLength)[0];
+            float[] v = lease.as(TextEmbedder.class, clause).embedQueries(List.of(text), maxLength)[0];
             registry.stats().increment(StatName.QUERY_ENCODINGS);
             return v;
         }

@@ -129,7 +129,7 @@ public final class TextEmbeddingRescorerBuilder extends TextModelRescorerBuilder
             public float[] score(List<String> texts) {
                 float[][] docs;
                 try (ModelLease lease = registry.acquire(model)) {
-                    docs = lease.as(TextEmbedder.class, NAME).embed(texts, maxLength);
+                    docs = lease.as(TextEmbedder.class, NAME).embedDocuments(texts, maxLength);
                 }
                 float[] out = new float[docs.length];
                 for (int i = 0; i < docs.length; i++) {

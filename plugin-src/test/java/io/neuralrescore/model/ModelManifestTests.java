@@ -98,6 +98,25 @@ public class ModelManifestTests extends OpenSearchTestCase {
         assertEquals(65536, parse("{\"type\": \"bi_encoder\", \"dimension\": 65536}").dimension());
     }
 
+    public void testBiEncoderPrefixes() throws IOException {
+        ModelManifest plain = parse("{\"type\": \"bi_encoder\", \"dimension\": 384}");
+        assertEquals("", plain.queryPrefix());
+        assertEquals("", plain.documentPrefix());
+        ModelManifest e5 = parse(
+            "{\"type\": \"bi_encoder\", \"dimension\": 384, \"query_prefix\": \"query: \", \"document_prefix\": \"passage: \"}"
+        );
+        assertEquals("query: ", e5.queryPrefix());
+        assertEquals("passage: ", e5.documentPrefix());
+        assertEquals(
+            "[query_prefix] must be a string, got [3]",
+            error("{\"type\": \"bi_encoder\", \"dimension\": 384, \"query_prefix\": 3}")
+        );
+        assertEquals(
+            "unknown keys [document_prefix] for model type [cross_encoder]",
+            error("{\"type\": \"cross_encoder\", \"document_prefix\": \"passage: \"}")
+        );
+    }
+
     public void testColbertDefaults() throws IOException {
         ModelManifest m = parse("{\"type\": \"colbert\", \"dimension\": 128}");
         assertEquals(ModelType.COLBERT, m.type());

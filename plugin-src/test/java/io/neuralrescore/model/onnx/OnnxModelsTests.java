@@ -6,6 +6,7 @@ package io.neuralrescore.model.onnx;
 import org.opensearch.test.OpenSearchTestCase;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
@@ -15,6 +16,7 @@ import io.neuralrescore.model.Encoded;
 import io.neuralrescore.model.ModelLease;
 import io.neuralrescore.model.ModelRegistry;
 import io.neuralrescore.model.TextEmbedder;
+import io.neuralrescore.stats.RescoreStats;
 import io.neuralrescore.testing.TestModels;
 
 /**
@@ -107,6 +109,54 @@ public class OnnxModelsTests extends OpenSearchTestCase {
                 for (int d = 0; d < want.length; d++) {
                     assertEquals("row " + i + " dim " + d, want[d], got[i][d], 1e-4);
                 }
+            }
+        }
+    }
+
+    /**
+     * E5-style bi-encoders expect "query: " / "passage: " before their inputs: the manifest's prefixes are added to
+     * queries and documents (and only there), so a prefixed query embeds as the plain embedder embeds the prefixed text.
+     */
+    public void testBiEncoderPrefixesFromManifest() throws Exception {
+        java.nio.file.Path root = createTempDir();
+        java.nio.file.Path dir = java.nio.file.Files.createDirectory(root.resolve("tiny-bi-e5"));
+        for (String file : List.of("model.onnx", "tokenizer.json")) {
+            java.nio.file.Files.copy(TestModels.testModels().resolve("tiny-bi").resolve(file), dir.resolve(file));
+        }
+        Map<String, Object> manifest = new java.util.HashMap<>(
+            org.opensearch.common.xcontent.XContentHelper.convertToMap(
+                org.opensearch.common.xcontent.json.JsonXContent.jsonXContent,
+                java.nio.file.Files.newInputStream(TestModels.testModels().resolve("tiny-bi").resolve("model.json")),
+                false
+            )
+        );
+        manifest.put("query_prefix", "query: ");
+        manifest.put("document_prefix", "passage: ");
+        try (var out = org.opensearch.common.xcontent.json.JsonXContent.contentBuilder()) {
+            java.nio.file.Files.writeString(dir.resolve("model.json"), out.map(manifest).toString());
+        }
+        List<String> texts = List.of("how do vaccines work", "Bananas are rich in potassium.");
+        RescoreStats stats = new RescoreStats();
+        InferenceRunner runner = new InferenceRunner(null, new BatchLimits(512, 8), stats);
+        try (
+            ModelRegistry prefixed = new ModelRegistry(List.of(root), new OnnxModelLoader(OnnxOptions.cpu(1), runner), stats);
+            ModelRegistry plain = TestModels.registry(new BatchLimits(512, 8));
+            ModelLease p = prefixed.acquire("tiny-bi-e5");
+            ModelLease q = plain.acquire("tiny-bi")
+        ) {
+            TextEmbedder e5 = p.as(TextEmbedder.class, "test");
+            TextEmbedder bi = q.as(TextEmbedder.class, "test");
+            assertEquals("query: ", e5.manifest().queryPrefix());
+            float[][] queries = e5.embedQueries(texts, 128);
+            float[][] docs = e5.embedDocuments(texts, 128);
+            float[][] asQueries = bi.embed(texts.stream().map(t -> "query: " + t).toList(), 128);
+            float[][] asDocs = bi.embed(texts.stream().map(t -> "passage: " + t).toList(), 128);
+            float[][] raw = bi.embed(texts, 128);
+            for (int i = 0; i < texts.size(); i++) {
+                assertArrayEquals("query " + i, asQueries[i], queries[i], 1e-6f);
+                assertArrayEquals("document " + i, asDocs[i], docs[i], 1e-6f);
+                assertFalse("the prefix changes the vector", Arrays.equals(raw[i], queries[i]));
+                assertArrayEquals("no prefix in the manifest: as given", raw[i], bi.embedQueries(List.of(texts.get(i)), 128)[0], 0f);
             }
         }
     }
