@@ -168,9 +168,8 @@ def main():
         for q, r in json.load(open(strong_path)).items():
             teacher[q].update(r)
 
-    def teacher_scores(q, bi, bge, e5, lw=None):
-        lw = args.logit_weight if lw is None else lw
-        t = np.add(np.multiply(lw, teacher[q]["logit"]), np.multiply(bi, teacher[q]["cos"]))
+    def teacher_scores(q, bi, bge, e5):
+        t = np.add(np.multiply(args.logit_weight, teacher[q]["logit"]), np.multiply(bi, teacher[q]["cos"]))
         if bge:
             t = t + np.multiply(bge, teacher[q]["bge"])
         if e5:
