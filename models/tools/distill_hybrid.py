@@ -19,6 +19,10 @@ Stronger teachers (models/STATUS.md row 4b, tried and rejected): --bge-weight / 
 e5-small-v2's cosines (strong_teacher.py's embeddings, cached in teacher_strong.json), --teacher-onnx picks the
 teacher's cross-encoder, --logit-weight scales its logit (0: bi-encoders only, row 4c), and --grid prints validation
 figures for a grid of teacher weights and exits.
+Mined candidates (--mine K, row 4d): with a bi-encoder-only teacher every passage of the pool can be scored for every
+query from cached embeddings, so each training query also gets the K passages of other training queries that the
+teacher ranks highest for it (bi-encoder-mined hard negatives, or unlabelled positives: the teacher decides), and each
+training group takes --mine-per-group of them in place of as many BM25 candidates.
 """
 import argparse
 import csv
@@ -61,6 +65,59 @@ def load_pool(data_dir):
     return pool, graded
 
 
+def mine(args, pool, train_q, teacher, log):
+    """For each training query, the args.mine passages of other training queries' candidates with the highest
+    bi-encoder-only teacher score: {q: {"texts": [...], "scores": [...]}}. Embeddings come from strong_teacher.embed's
+    disk cache (the same texts, prefixes and lengths as the teacher's own cosines, which are checked against them)."""
+    import strong_teacher
+    qs = sorted(pool)
+    texts = [t for q in qs for _, t in pool[q]["cands"]]
+    owner = [q for q in qs for _ in pool[q]["cands"]]
+    pids = [p for q in qs for p, _ in pool[q]["cands"]]
+    total = np.zeros((len(qs), len(texts)), dtype=np.float32)
+    for name, w, key, qlen in (("minilm", args.bi_weight, "cos", 256), ("bge", args.bge_weight, "bge", 64),
+                               ("e5", args.e5_weight, "e5", 64)):
+        if not w:
+            continue
+        bert, stok = strong_teacher.load_teacher(name)
+        prefixes = strong_teacher.TEACHERS[name]
+        with torch.no_grad():
+            qe = strong_teacher.embed(name, bert, stok, [pool[q]["q"] for q in qs], prefixes["qp"], qlen)
+            pe = strong_teacher.embed(name, bert, stok, texts, prefixes["dp"], 256)
+        del bert
+        cos = qe @ pe.T
+        k, worst = 0, 0.0
+        for i, q in enumerate(qs):  # the teacher's own candidates must get the cosines it was given
+            n = len(pool[q]["cands"])
+            worst = max(worst, float(np.abs(cos[i, k: k + n] - np.asarray(teacher[q][key])).max()))
+            k += n
+        if worst > 2e-3:
+            raise SystemExit("mining: %s cosines differ from the teacher's by %.2g" % (name, worst))
+        total += w * cos
+        log("mining: %s cosines for %d x %d pairs (max diff to the teacher's %.1g)" % (name, len(qs), len(texts),
+                                                                                       worst))
+    train = set(train_q)
+    allowed = np.array([o in train for o in owner])
+    mined = {}
+    for i, q in enumerate(qs):
+        if q not in train:
+            continue
+        own = {p for p, _ in pool[q]["cands"]}
+        row = np.where(allowed, total[i], -np.inf)
+        out, seen = {"texts": [], "scores": []}, set(own)
+        for j in np.argsort(-row):
+            if len(out["texts"]) == args.mine or not np.isfinite(row[j]):
+                break
+            if pids[j] in seen:
+                continue
+            seen.add(pids[j])
+            out["texts"].append(texts[j])
+            out["scores"].append(float(row[j]))
+        mined[q] = out
+    log("mining: %d passages for each of %d training queries" % (args.mine, len(mined)))
+    return mined
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", default=os.path.join(minilm.MODELS_DIR, "build", "minilm-ce-hd"))
@@ -81,6 +138,10 @@ def main():
     ap.add_argument("--grid", action="store_true",
                     help="print the validation figures of teacher weight combinations (bi x bge x e5) and exit; "
                     "the 40 graded queries and the dev600 queries' official binary labels (MRR@10) are both used")
+    ap.add_argument("--mine", type=int, default=0,
+                    help="K passages of other training queries, ranked by the teacher, added to each training "
+                    "query's candidates (needs --logit-weight 0: the teacher must score any pair)")
+    ap.add_argument("--mine-per-group", type=int, default=3, help="mined passages in each training group")
     ap.add_argument("--temperature", type=float, default=1.0, help="softmax temperature of teacher and student")
     ap.add_argument("--seed", type=int, default=48)
     ap.add_argument("--epochs", type=int, default=2)
@@ -96,6 +157,10 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--limit", type=int, default=0, help="training queries (smoke tests)")
     args = ap.parse_args()
+    if args.mine and args.logit_weight != 0:
+        ap.error("--mine needs --logit-weight 0 (a cross-encoder teacher would have to score every mined pair)")
+    if args.mine and args.mine_per_group >= args.group_size:
+        ap.error("--mine-per-group must be below --group-size")
     torch.set_num_threads(args.threads)
     os.makedirs(args.out, exist_ok=True)
     log = trainlib.Logger(os.path.join(args.out, "train.log"))
@@ -193,6 +258,8 @@ def main():
     log("validation references (nDCG@10, %d graded MS MARCO queries): %s" % (
         len(val_q), json.dumps({k: round(v, 4) for k, v in refs.items()})))
 
+    mined = mine(args, pool, train_q, teacher, log) if args.mine else {}
+
     if args.grid:
         binary = {q: e["binary"] for q, e in pool.items() if e["binary"]}
         log("grid: bi bge e5 | graded nDCG@10 (%d) | binary MRR@10 (%d queries)" % (len(val_q), len(binary)))
@@ -280,9 +347,14 @@ def main():
         batch = order[state["done"]: state["done"] + args.accum]
         for j, q in enumerate(batch):
             rng = random.Random(args.seed * 1000003 + state["done"] + j)
-            idx = sorted(rng.sample(range(len(pool[q]["cands"])), min(args.group_size, len(pool[q]["cands"]))))
+            m = min(args.mine_per_group, len(mined[q]["texts"])) if mined else 0
+            idx = sorted(rng.sample(range(len(pool[q]["cands"])), min(args.group_size - m, len(pool[q]["cands"]))))
             texts = [pool[q]["cands"][i][1] for i in idx]
-            t = torch.tensor([targets[q][i] for i in idx])
+            t = [targets[q][i] for i in idx]
+            for i in sorted(rng.sample(range(len(mined[q]["texts"])), m)) if m else []:
+                texts.append(mined[q]["texts"][i])
+                t.append(mined[q]["scores"][i])
+            t = torch.tensor(t)
             enc = [tok.encode_pair(pool[q]["q"], x, args.max_len) for x in texts]
             ids, mask, tt = wordpiece.pad_batch([e[0] for e in enc], [e[1] for e in enc])
             s = model(torch.from_numpy(ids), torch.from_numpy(mask), torch.from_numpy(tt))[:, 0]
