@@ -102,9 +102,8 @@ def mine(args, pool, train_q, teacher, log):
     for i, q in enumerate(qs):
         if q not in train:
             continue
-        own = {p for p, _ in pool[q]["cands"]}
         row = np.where(allowed, total[i], -np.inf)
-        out, seen = {"texts": [], "scores": []}, set(own)
+        out, seen = {"texts": [], "scores": []}, {p for p, _ in pool[q]["cands"]}
         for j in np.argsort(-row):
             if len(out["texts"]) == args.mine or not np.isfinite(row[j]):
                 break
@@ -127,6 +126,8 @@ def main():
     ap.add_argument("--qat", action="store_true",
                     help="quantization-aware training: every forward pass (training and validation) runs with "
                     "quantize_int8.py's arithmetic simulated (qat.py), so the int8 export is what was trained")
+    ap.add_argument("--teacher-dir", help="folder holding (or receiving) teacher.json / teacher_strong.json "
+                    "(default --out): a run with the same --init-onnx / --teacher-onnx reuses another's teacher scores")
     ap.add_argument("--teacher-onnx", help="the teacher's cross-encoder (default: --init-onnx); float16-storage and "
                     "int8 graphs are read back to float32")
     ap.add_argument("--bi-weight", type=float, default=5.0, help="W in teacher = logit + W x cosine")
@@ -178,7 +179,8 @@ def main():
         return [float(r[0]) for r in minilm.run_batched(lambda i, m, t: model(i, m, t)[:, 0], enc)]
 
     # --- teacher scores (cached) ---
-    teacher_path = os.path.join(args.out, "teacher.json")
+    teacher_dir = args.teacher_dir or args.out
+    teacher_path = os.path.join(teacher_dir, "teacher.json")
     if not os.path.exists(teacher_path):
         t0 = time.time()
         bert = minilm.load_minilm(onnx_path, dropout=0.0).eval()
@@ -208,7 +210,7 @@ def main():
         del ce, bert
     teacher = json.load(open(teacher_path))
     if args.bge_weight or args.e5_weight or args.grid:
-        strong_path = os.path.join(args.out, "teacher_strong.json")
+        strong_path = os.path.join(teacher_dir, "teacher_strong.json")
         if not os.path.exists(strong_path):
             import strong_teacher
             qs = sorted(pool)
@@ -258,8 +260,6 @@ def main():
     log("validation references (nDCG@10, %d graded MS MARCO queries): %s" % (
         len(val_q), json.dumps({k: round(v, 4) for k, v in refs.items()})))
 
-    mined = mine(args, pool, train_q, teacher, log) if args.mine else {}
-
     if args.grid:
         binary = {q: e["binary"] for q, e in pool.items() if e["binary"]}
         log("grid: bi bge e5 | graded nDCG@10 (%d) | binary MRR@10 (%d queries)" % (len(val_q), len(binary)))
@@ -273,6 +273,8 @@ def main():
                     mrr = ir.mrr_at(as_run(sc, binary), binary, 10)
                     log("grid %5.1f %5.1f %5.1f | %.4f | %.4f" % (bi, bge, e5, val_ndcg(sc), mrr))
         return
+
+    mined = mine(args, pool, train_q, teacher, log) if args.mine else {}
 
     # --- student ---
     torch.manual_seed(args.seed)
@@ -347,14 +349,12 @@ def main():
         batch = order[state["done"]: state["done"] + args.accum]
         for j, q in enumerate(batch):
             rng = random.Random(args.seed * 1000003 + state["done"] + j)
-            m = min(args.mine_per_group, len(mined[q]["texts"])) if mined else 0
+            mq = mined.get(q, {"texts": [], "scores": []})
+            m = min(args.mine_per_group, len(mq["texts"]))
             idx = sorted(rng.sample(range(len(pool[q]["cands"])), min(args.group_size - m, len(pool[q]["cands"]))))
-            texts = [pool[q]["cands"][i][1] for i in idx]
-            t = [targets[q][i] for i in idx]
-            for i in sorted(rng.sample(range(len(mined[q]["texts"])), m)) if m else []:
-                texts.append(mined[q]["texts"][i])
-                t.append(mined[q]["scores"][i])
-            t = torch.tensor(t)
+            extra = sorted(rng.sample(range(len(mq["texts"])), m))
+            texts = [pool[q]["cands"][i][1] for i in idx] + [mq["texts"][i] for i in extra]
+            t = torch.tensor([targets[q][i] for i in idx] + [mq["scores"][i] for i in extra])
             enc = [tok.encode_pair(pool[q]["q"], x, args.max_len) for x in texts]
             ids, mask, tt = wordpiece.pad_batch([e[0] for e in enc], [e[1] for e in enc])
             s = model(torch.from_numpy(ids), torch.from_numpy(mask), torch.from_numpy(tt))[:, 0]
