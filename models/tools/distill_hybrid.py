@@ -23,6 +23,11 @@ Mined candidates (--mine K, row 4d): with a bi-encoder-only teacher every passag
 query from cached embeddings, so each training query also gets the K passages of other training queries that the
 teacher ranks highest for it (bi-encoder-mined hard negatives, or unlabelled positives: the teacher decides), and each
 training group takes --mine-per-group of them in place of as many BM25 candidates.
+ColBERT student (--student colbert, row 4e): the same teacher, groups and listwise loss, but the student is a
+late-interaction encoder scored by MaxSim: the raw all-MiniLM-L6-v2 backbone with an identity 384 -> 384 projection, no
+markers, no [MASK] augmentation, punctuation skipped (so before training it is exactly the plugin's zero-shot MaxSim);
+all six layers train (word embeddings frozen). MaxSim sums up to 32 query-token cosines, so its differences between
+documents live on another scale than the teacher's: --student-scale multiplies it inside the softmax.
 """
 import argparse
 import csv
@@ -37,6 +42,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import colbert_encoding  # noqa: E402
 import ir  # noqa: E402
 import minilm  # noqa: E402
 import trainlib  # noqa: E402
@@ -144,6 +150,12 @@ def main():
                     "query's candidates (needs --logit-weight 0: the teacher must score any pair)")
     ap.add_argument("--mine-per-group", type=int, default=3, help="mined passages in each training group")
     ap.add_argument("--temperature", type=float, default=1.0, help="softmax temperature of teacher and student")
+    ap.add_argument("--student", choices=("ce", "colbert"), default="ce",
+                    help="colbert: a late-interaction student starting as zero-shot MaxSim (--init-onnx then only "
+                    "names the teacher's cross-encoder; --init-pt, if given, is a ColBERT checkpoint of this script)")
+    ap.add_argument("--student-scale", type=float, default=1.0,
+                    help="ColBERT student: MaxSim x this is the student's logit in the listwise loss")
+    ap.add_argument("--doc-len", type=int, default=128, help="ColBERT student: document tokens in training")
     ap.add_argument("--seed", type=int, default=48)
     ap.add_argument("--epochs", type=int, default=2)
     ap.add_argument("--group-size", type=int, default=10)
@@ -160,6 +172,8 @@ def main():
     args = ap.parse_args()
     if args.mine and args.logit_weight != 0:
         ap.error("--mine needs --logit-weight 0 (a cross-encoder teacher would have to score every mined pair)")
+    if args.student == "colbert" and args.qat:
+        ap.error("--qat is for cross-encoder students")
     if args.mine and args.mine_per_group >= args.group_size:
         ap.error("--mine-per-group must be below --group-size")
     torch.set_num_threads(args.threads)
@@ -177,6 +191,32 @@ def main():
     def ce_scores(model, q, texts, max_len):
         enc = [tok.encode_pair(q, t, max_len) for t in texts]
         return [float(r[0]) for r in minilm.run_batched(lambda i, m, t: model(i, m, t)[:, 0], enc)]
+
+    # ColBERT student: the plugin's zero-shot encoding (models/MANIFEST.md `colbert`)
+    colbert_manifest = {"query_marker": None, "document_marker": None, "query_max_length": 32,
+                        "document_max_length": args.val_max_len, "query_augmentation": False,
+                        "skiplist": "punctuation", "normalize": True, "dimension": 384}
+    cb_enc = {n: colbert_encoding.ColbertEncoding.from_manifest(tok, {**colbert_manifest, "document_max_length": n})
+              for n in (args.doc_len, args.val_max_len)}
+
+    def colbert_vectors(model, encs):
+        ids, mask = colbert_encoding.pad([e[0] for e in encs], [e[1] for e in encs])
+        ids, mask = torch.from_numpy(ids), torch.from_numpy(mask)
+        return F.normalize(model(ids, mask, torch.zeros_like(ids)), dim=-1)
+
+    def colbert_logits(model, q, texts, doc_len):
+        """MaxSim of q against each text, differentiable: [len(texts)]."""
+        enc = cb_enc[doc_len]
+        qe, de = [enc.query(q)], [enc.document(t) for t in texts]
+        return trainlib.maxsim_scores(colbert_vectors(model, qe), qe, colbert_vectors(model, [d[:2] for d in de]),
+                                      de)[0]
+
+    def student_scores(model, q, texts, max_len):
+        if args.student == "ce":
+            return ce_scores(model, q, texts, max_len)
+        with torch.no_grad():
+            return [float(x) for k in range(0, len(texts), 20)
+                    for x in colbert_logits(model, q, texts[k: k + 20], max_len)]
 
     # --- teacher scores (cached) ---
     teacher_dir = args.teacher_dir or args.out
@@ -278,12 +318,19 @@ def main():
 
     # --- student ---
     torch.manual_seed(args.seed)
-    model = minilm.CrossEncoder(minilm.load_minilm(onnx_path, dropout=0.1), num_labels=1, seed=args.seed)
-    if args.init_pt:
-        model.load_state_dict(torch.load(args.init_pt, map_location="cpu")["model"])
+    if args.student == "colbert":
+        model = minilm.ColBERT(minilm.load_minilm(onnx_path, dropout=0.1), dim=384, seed=args.seed)
+        with torch.no_grad():
+            model.proj.weight.copy_(torch.eye(384))
+        if args.init_pt:
+            model.load_state_dict(torch.load(args.init_pt, map_location="cpu")["model"])
     else:
-        model.load_state_dict(minilm.cross_encoder_state_from_onnx(args.init_onnx,
-                                                                   model.bert.embeddings.word_embeddings.weight))
+        model = minilm.CrossEncoder(minilm.load_minilm(onnx_path, dropout=0.1), num_labels=1, seed=args.seed)
+        if args.init_pt:
+            model.load_state_dict(torch.load(args.init_pt, map_location="cpu")["model"])
+        else:
+            model.load_state_dict(minilm.cross_encoder_state_from_onnx(args.init_onnx,
+                                                                       model.bert.embeddings.word_embeddings.weight))
     model.bert.embeddings.word_embeddings.weight.requires_grad_(False)
     if args.qat:
         import qat
@@ -307,10 +354,16 @@ def main():
     def validate():
         model.eval()
         t0 = time.time()
-        nd = val_ndcg({q: ce_scores(model, pool[q]["q"], [t for _, t in pool[q]["cands"]], args.val_max_len)
-                       for q in val_q})
+        sc = {q: student_scores(model, pool[q]["q"], [t for _, t in pool[q]["cands"]], args.val_max_len)
+              for q in val_q}
+        nd = val_ndcg(sc)
         model.train()
-        log("validation after %d queries: nDCG@10 %.4f (%.0f s)" % (state["done"], nd, time.time() - t0))
+        # within-query spread of the student's logits (x --student-scale) next to the teacher's: the listwise loss
+        # compares their softmaxes, so they should be of one scale
+        spread = (float(np.mean([np.std(np.multiply(sc[q], args.student_scale if args.student == "colbert" else 1.0))
+                                 for q in val_q])), float(np.mean([np.std(targets[q]) for q in val_q])))
+        log("validation after %d queries: nDCG@10 %.4f (%.0f s; spread student %.3f teacher %.3f)" % (
+            state["done"], nd, time.time() - t0, *spread))
         state["history"].append({"done": state["done"], "ndcg10": nd})
         if state["best"] is None or nd > state["best"]["ndcg10"]:
             state["best"] = {"done": state["done"], "ndcg10": nd}
@@ -327,7 +380,9 @@ def main():
         log("resumed after %d queries" % state["done"])
     else:
         with open(os.path.join(args.out, "config.json"), "w") as f:
-            json.dump({"args": vars(args), "train_queries": len(train_q), "val_queries": len(val_q),
+            json.dump({"args": {**vars(args), **({"dim": 384} if args.student == "colbert" else {})},
+                       **({"manifest": colbert_manifest} if args.student == "colbert" else {}),
+                       "train_queries": len(train_q), "val_queries": len(val_q),
                        "inputs": {"pairs.tsv": minilm.sha256_file(os.path.join(DATA, "pairs.tsv")),
                                   "init_onnx": minilm.sha256_file(args.init_onnx),
                                   **({"teacher_onnx": minilm.sha256_file(args.teacher_onnx)} if args.teacher_onnx
@@ -335,7 +390,7 @@ def main():
                                   **({"init_pt": minilm.sha256_file(args.init_pt)} if args.init_pt else {})}},
                       f, indent=2)
         log("start", json.dumps(vars(args)), "train queries", len(train_q))
-        validate()  # the starting point (minilm-ce-v3 read back, or --init-pt) competes for best.pt
+        validate()  # the starting point (minilm-ce-v3 read back, --init-pt, or zero-shot MaxSim) competes for best.pt
         save()
     model.train()
     last_ckpt, t_start, d_start = time.time(), time.time(), state["done"]
@@ -355,9 +410,12 @@ def main():
             extra = sorted(rng.sample(range(len(mq["texts"])), m))
             texts = [pool[q]["cands"][i][1] for i in idx] + [mq["texts"][i] for i in extra]
             t = torch.tensor([targets[q][i] for i in idx] + [mq["scores"][i] for i in extra])
-            enc = [tok.encode_pair(pool[q]["q"], x, args.max_len) for x in texts]
-            ids, mask, tt = wordpiece.pad_batch([e[0] for e in enc], [e[1] for e in enc])
-            s = model(torch.from_numpy(ids), torch.from_numpy(mask), torch.from_numpy(tt))[:, 0]
+            if args.student == "colbert":
+                s = colbert_logits(model, pool[q]["q"], texts, args.doc_len) * args.student_scale
+            else:
+                enc = [tok.encode_pair(pool[q]["q"], x, args.max_len) for x in texts]
+                ids, mask, tt = wordpiece.pad_batch([e[0] for e in enc], [e[1] for e in enc])
+                s = model(torch.from_numpy(ids), torch.from_numpy(mask), torch.from_numpy(tt))[:, 0]
             loss = F.kl_div(torch.log_softmax(s / args.temperature, dim=0),
                             torch.softmax(t / args.temperature, dim=0), reduction="sum")
             (loss / len(batch)).backward()

@@ -126,6 +126,8 @@ def main():
     ap.add_argument("--max-length", type=int, default=None)
     ap.add_argument("--keep-fp32", action="append", default=[], metavar="REGEX",
                     help="MatMul node names left in fp32 in the int8 graph (quantize_int8.py --keep)")
+    ap.add_argument("--license", help="the manifest's license line and LICENSE text (default: the terms of the "
+                    "build/data sources every earlier model was trained on)")
     args = ap.parse_args()
     onnx_path, tok_path = minilm.extract_backbone()
     tok = wordpiece.WordPieceTokenizer(tok_path)
@@ -139,6 +141,7 @@ def main():
     lic = ("Research / non-commercial use only: fine-tuned from all-MiniLM-L6-v2 (Apache-2.0) on MS MARCO "
            "(non-commercial research terms), SciFact (CC BY-NC 2.0), NFCorpus (academic use), WikiQA (Microsoft "
            "Research Data License, non-commercial), TrecQA (research use). See MODEL_CARD.md.")
+    lic = args.license or lic
     if args.kind == "ce":
         model = minilm.CrossEncoder(bert, 1)
         max_len = args.max_length or 512
