@@ -215,8 +215,7 @@ def main():
         if args.student == "ce":
             return ce_scores(model, q, texts, max_len)
         with torch.no_grad():
-            return [float(x) for k in range(0, len(texts), 20)
-                    for x in colbert_logits(model, q, texts[k: k + 20], max_len)]
+            return colbert_logits(model, q, texts, max_len).tolist()
 
     # --- teacher scores (cached) ---
     teacher_dir = args.teacher_dir or args.out
