@@ -28,6 +28,13 @@ late-interaction encoder scored by MaxSim: the raw all-MiniLM-L6-v2 backbone wit
 markers, no [MASK] augmentation, punctuation skipped (so before training it is exactly the plugin's zero-shot MaxSim);
 all six layers train (word embeddings frozen). MaxSim sums up to 32 query-token cosines, so its differences between
 documents live on another scale than the teacher's: --student-scale multiplies it inside the softmax.
+SciFact claims (--scifact, row 4f): the SciFact train claims join the MS MARCO training queries (scifact_pool: BM25
+top 20 from the SciFact corpus plus 10 teacher-mined documents, the same bi-encoder-only teacher); --label-margin puts
+each claim's labelled documents in its groups, ranked by the target above every other member, so the qrels teach too;
+--labels-only makes the claim's target its labels alone (softmax cross-entropy against hard negatives), since on 80
+held-out train claims the teacher ranks BM25's top 20 worse (0.7269 nDCG@10) than BM25 (0.7407) and than the zero-shot
+start (0.7595).
+80 held-out claims give a second validation figure (logged; it selects nothing).
 """
 import argparse
 import csv
@@ -123,6 +130,73 @@ def mine(args, pool, train_q, teacher, log):
     return mined
 
 
+SCIFACT_HOLDOUT = 80  # held-out SciFact train claims: a second validation figure, never trained on
+
+
+def scifact_pool(weights, k_bm25, k_mine, doc_len, log):
+    """SciFact *train* claims (/work/shared/train/scifact_train) as extra training queries (--scifact, row 4f).
+
+    Candidates come from the SciFact corpus (the test collection's documents; its test qrels are never read, its
+    test claims only to drop the train claims with the same text): each claim's BM25 top k_bm25 in BM25 order,
+    plus the k_mine documents the bi-encoder-only teacher ranks highest over the whole corpus that BM25 missed
+    (the "mined" passages of the MS MARCO groups). The teacher is the same weighted sum of all-MiniLM-L6-v2,
+    bge-small and e5-small cosines (strong_teacher.embed, cached), with documents cut to doc_len tokens: the
+    student's training length, so teacher and student read the same text (and the three 5,183-document embeddings
+    took 16 min at 128 tokens, where a 256-token MiniLM pass had not finished after 7 min, twice its 128-token time). SCIFACT_HOLDOUT claims (a fixed shuffle, seed 13)
+    are held out for validation. Returns (pool entries keyed "sf-<id>" in load_pool's format with "rels" added,
+    {key: teacher scores of cands}, {key: mined {"texts", "scores", "ids"}}, training keys, held-out keys); each
+    entry's "pos" lists its labelled documents as (id, text, teacher score)."""
+    import strong_teacher
+    corpus = {d: ir.doc_text(*v) for d, v in ir.load_corpus(os.path.join(ir.DATA, "scifact", "corpus.jsonl")).items()}
+    q_all = ir.load_queries(os.path.join(ir.TRAIN, "scifact_train", "queries.jsonl"))
+    qrels = ir.load_qrels(os.path.join(ir.TRAIN, "scifact_train", "qrels_train.tsv"))
+    test_q = ir.load_queries(os.path.join(ir.DATA, "scifact", "queries.jsonl"))
+    if set(test_q) & set(qrels):
+        raise SystemExit("scifact: a test claim id is among the train claims")
+    # two train claims repeat a test claim's text word for word (871, 1291): they are dropped
+    test_texts = set(test_q.values())
+    qids = sorted((q for q in qrels if q_all[q] not in test_texts), key=int)
+    shuffled = list(qids)
+    random.Random(13).shuffle(shuffled)
+    held = set(shuffled[:SCIFACT_HOLDOUT])
+    docs = sorted(corpus)
+    texts = [corpus[d] for d in docs]
+    total = np.zeros((len(qids), len(docs)), dtype=np.float32)
+    for name, w, qlen in (("minilm", weights[0], 256), ("bge", weights[1], 64), ("e5", weights[2], 64)):
+        if not w:
+            continue
+        bert, stok = strong_teacher.load_teacher(name)
+        prefixes = strong_teacher.TEACHERS[name]
+        with torch.no_grad():
+            qe = strong_teacher.embed(name, bert, stok, [q_all[q] for q in qids], prefixes["qp"], qlen)
+            de = strong_teacher.embed(name, bert, stok, texts, prefixes["dp"], doc_len)
+        del bert
+        total += w * (qe @ de.T)
+    bm25 = ir.BM25(corpus)
+    didx = {d: j for j, d in enumerate(docs)}
+    pool, targets, mined = {}, {}, {}
+    for i, q in enumerate(qids):
+        key = "sf-" + q
+        bm = list(bm25.search(q_all[q], k_bm25))
+        pool[key] = {"q": q_all[q], "cands": [(d, corpus[d]) for d in bm], "binary": {}, "rels": dict(qrels[q]),
+                     "pos": [(d, corpus[d], float(total[i, didx[d]])) for d in sorted(qrels[q]) if d in corpus]}
+        targets[key] = [float(total[i, didx[d]]) for d in bm]
+        seen, out = set(bm), {"texts": [], "scores": [], "ids": []}
+        for j in np.argsort(-total[i]):
+            if len(out["ids"]) == k_mine:
+                break
+            if docs[j] not in seen:
+                out["ids"].append(docs[j])
+                out["texts"].append(texts[j])
+                out["scores"].append(float(total[i, j]))
+        mined[key] = out
+    train = ["sf-" + q for q in qids if q not in held]
+    val = ["sf-" + q for q in qids if q in held]
+    log("scifact: %d train claims, %d held out, %d dropped as test claims; %d BM25 + %d mined candidates each" % (
+        len(train), len(val), len(qrels) - len(qids), k_bm25, k_mine))
+    return pool, targets, mined, train, val
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", default=os.path.join(minilm.MODELS_DIR, "build", "minilm-ce-hd"))
@@ -156,6 +230,15 @@ def main():
     ap.add_argument("--student-scale", type=float, default=1.0,
                     help="ColBERT student: MaxSim x this is the student's logit in the listwise loss")
     ap.add_argument("--doc-len", type=int, default=128, help="ColBERT student: document tokens in training")
+    ap.add_argument("--scifact", action="store_true",
+                    help="add the SciFact train claims as training queries (scifact_pool; needs --logit-weight 0)")
+    ap.add_argument("--label-margin", type=float, default=None,
+                    help="SciFact groups: their labelled documents are always in the group, each with target "
+                    "max(its teacher score, the best other member's + this margin)")
+    ap.add_argument("--labels-only", action="store_true",
+                    help="SciFact groups: their labelled documents are always in the group and the target puts all "
+                    "probability on them (softmax cross-entropy against the BM25 and teacher-mined negatives); the "
+                    "teacher only mines")
     ap.add_argument("--seed", type=int, default=48)
     ap.add_argument("--epochs", type=int, default=2)
     ap.add_argument("--group-size", type=int, default=10)
@@ -172,6 +255,12 @@ def main():
     args = ap.parse_args()
     if args.mine and args.logit_weight != 0:
         ap.error("--mine needs --logit-weight 0 (a cross-encoder teacher would have to score every mined pair)")
+    if (args.label_margin is not None or args.labels_only) and not args.scifact:
+        ap.error("--label-margin and --labels-only apply to --scifact groups")
+    if args.label_margin is not None and args.labels_only:
+        ap.error("--label-margin and --labels-only exclude each other")
+    if args.scifact and args.logit_weight != 0:
+        ap.error("--scifact needs --logit-weight 0 (the cross-encoder teacher scores only the MS MARCO pool)")
     if args.student == "colbert" and args.qat:
         ap.error("--qat is for cross-encoder students")
     if args.mine and args.mine_per_group >= args.group_size:
@@ -314,6 +403,20 @@ def main():
         return
 
     mined = mine(args, pool, train_q, teacher, log) if args.mine else {}
+    sf_val = []
+    if args.scifact:
+        sf_pool, sf_targets, sf_mined, sf_train, sf_val = scifact_pool(
+            (args.bi_weight, args.bge_weight, args.e5_weight), 20, args.mine or 10, args.doc_len, log)
+        pool.update(sf_pool)
+        targets.update(sf_targets)
+        mined.update(sf_mined)
+        train_q = train_q + sf_train[: args.limit] if args.limit else train_q + sf_train
+        sf_bm25 = ir.ndcg_at(as_run({q: [-j for j in range(len(pool[q]["cands"]))] for q in sf_val}, sf_val),
+                             {q: pool[q]["rels"] for q in sf_val}, 10)[0]
+        sf_teacher = ir.ndcg_at(as_run(targets, sf_val), {q: pool[q]["rels"] for q in sf_val}, 10)[0]
+        refs.update({"scifact_bm25": sf_bm25, "scifact_teacher": sf_teacher})
+        log("scifact held-out references (nDCG@10 over BM25 top 20, %d claims): BM25 %.4f teacher %.4f" % (
+            len(sf_val), sf_bm25, sf_teacher))
 
     # --- student ---
     torch.manual_seed(args.seed)
@@ -356,6 +459,12 @@ def main():
         sc = {q: student_scores(model, pool[q]["q"], [t for _, t in pool[q]["cands"]], args.val_max_len)
               for q in val_q}
         nd = val_ndcg(sc)
+        if sf_val:
+            sf = {q: student_scores(model, pool[q]["q"], [t for _, t in pool[q]["cands"]], args.val_max_len)
+                  for q in sf_val}
+            sf_nd = ir.ndcg_at(as_run(sf, sf_val), {q: pool[q]["rels"] for q in sf_val}, 10)[0]
+            log("validation after %d queries: SciFact held-out nDCG@10 %.4f" % (state["done"], sf_nd))
+            state.setdefault("scifact_history", []).append({"done": state["done"], "ndcg10": sf_nd})
         model.train()
         # within-query spread of the student's logits (x --student-scale) next to the teacher's: the listwise loss
         # compares their softmaxes, so they should be of one scale
@@ -386,7 +495,11 @@ def main():
                                   "init_onnx": minilm.sha256_file(args.init_onnx),
                                   **({"teacher_onnx": minilm.sha256_file(args.teacher_onnx)} if args.teacher_onnx
                                      else {}),
-                                  **({"init_pt": minilm.sha256_file(args.init_pt)} if args.init_pt else {})}},
+                                  **({"init_pt": minilm.sha256_file(args.init_pt)} if args.init_pt else {}),
+                                  **({n: minilm.sha256_file(os.path.join(ir.TRAIN if n.startswith("scifact_train")
+                                                                         else ir.DATA, n))
+                                      for n in ("scifact_train/queries.jsonl", "scifact_train/qrels_train.tsv",
+                                                "scifact/corpus.jsonl")} if args.scifact else {})}},
                       f, indent=2)
         log("start", json.dumps(vars(args)), "train queries", len(train_q))
         validate()  # the starting point (minilm-ce-v3 read back, --init-pt, or zero-shot MaxSim) competes for best.pt
@@ -408,15 +521,27 @@ def main():
             idx = sorted(rng.sample(range(len(pool[q]["cands"])), min(args.group_size - m, len(pool[q]["cands"]))))
             extra = sorted(rng.sample(range(len(mq["texts"])), m))
             texts = [pool[q]["cands"][i][1] for i in idx] + [mq["texts"][i] for i in extra]
-            t = torch.tensor([targets[q][i] for i in idx] + [mq["scores"][i] for i in extra])
+            t = [targets[q][i] for i in idx] + [mq["scores"][i] for i in extra]
+            target = None
+            if pool[q].get("pos") and (args.label_margin is not None or args.labels_only):  # SciFact: labels teach
+                pos = {p[1]: p[2] for p in pool[q]["pos"]}
+                keep = [j for j, x in enumerate(texts) if x not in pos]
+                texts, t = [texts[j] for j in keep], [t[j] for j in keep]
+                if args.labels_only:
+                    target = torch.tensor([0.0] * len(t) + [1.0 / len(pos)] * len(pos))
+                top = max(t) + (args.label_margin or 0.0)
+                texts += list(pos)
+                t += [max(v, top) for v in pos.values()]
+            t = torch.tensor(t)
+            if target is None:
+                target = torch.softmax(t / args.temperature, dim=0)
             if args.student == "colbert":
                 s = colbert_logits(model, pool[q]["q"], texts, args.doc_len) * args.student_scale
             else:
                 enc = [tok.encode_pair(pool[q]["q"], x, args.max_len) for x in texts]
                 ids, mask, tt = wordpiece.pad_batch([e[0] for e in enc], [e[1] for e in enc])
                 s = model(torch.from_numpy(ids), torch.from_numpy(mask), torch.from_numpy(tt))[:, 0]
-            loss = F.kl_div(torch.log_softmax(s / args.temperature, dim=0),
-                            torch.softmax(t / args.temperature, dim=0), reduction="sum")
+            loss = F.kl_div(torch.log_softmax(s / args.temperature, dim=0), target, reduction="sum")
             (loss / len(batch)).backward()
             run_loss += float(loss)
             run_n += 1
@@ -439,7 +564,8 @@ def main():
             last_ckpt = time.time()
     log("finished; best", json.dumps(state["best"]), "refs", json.dumps(refs))
     with open(os.path.join(args.out, "DONE"), "w") as f:
-        json.dump({"best": state["best"], "refs": refs, "history": state["history"]}, f)
+        json.dump({"best": state["best"], "refs": refs, "history": state["history"],
+                   **({"scifact_history": state["scifact_history"]} if "scifact_history" in state else {})}, f)
 
 
 if __name__ == "__main__":

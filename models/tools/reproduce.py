@@ -11,6 +11,7 @@
     nohup nice -n 15 /usr/bin/python3 models/tools/reproduce.py minilm-ce-hd      > models/build/logs/ce-hd.log 2>&1 &
     nohup nice -n 15 /usr/bin/python3 models/tools/reproduce.py minilm-ce-hd4     > models/build/logs/ce-hd4.log 2>&1 &  # hd3 first
     nohup nice -n 15 /usr/bin/python3 models/tools/reproduce.py minilm-colbert-hd > models/build/logs/colbert-hd.log 2>&1 &  # not released
+    nohup nice -n 15 /usr/bin/python3 models/tools/reproduce.py minilm-colbert-hds > models/build/logs/colbert-hds.log 2>&1 &  # not released
 
 Every stage is skipped when its output exists and training resumes from its last checkpoint, so rerunning the same
 command after an interruption continues where it stopped. Seeds, sha256 fingerprints of every input and the
@@ -62,6 +63,10 @@ def colbert_v3_train(mid, teacher, val_every, *extra):
 MSMARCO_ONLY_LICENSE = ("Research / non-commercial use only: fine-tuned from all-MiniLM-L6-v2 (Apache-2.0) on MS MARCO "
                         "queries and passages (non-commercial research terms) with scores of all-MiniLM-L6-v2, "
                         "bge-small-en-v1.5 and e5-small-v2 (Apache-2.0 / MIT / MIT) as the teacher. See MODEL_CARD.md.")
+MSMARCO_SCIFACT_LICENSE = ("Research / non-commercial use only: fine-tuned from all-MiniLM-L6-v2 (Apache-2.0) on MS "
+                           "MARCO queries and passages (non-commercial research terms) and SciFact train claims and "
+                           "abstracts (CC BY-NC 2.0), with scores of all-MiniLM-L6-v2, bge-small-en-v1.5 and "
+                           "e5-small-v2 (Apache-2.0 / MIT / MIT) as the teacher. See MODEL_CARD.md.")
 
 RECIPES = {
     "minilm-ce-v1": {
@@ -223,6 +228,23 @@ RECIPES = {
         "ckpt": "last.pt",
         # trained on MS MARCO alone (no build/data sources), so only MS MARCO's terms carry over
         "export": ["--max-length", "256", "--license", MSMARCO_ONLY_LICENSE],
+        "release": "none",
+        "eval": [],
+    },
+    "minilm-colbert-hds": {
+        "kind": "colbert",
+        "needs": "minilm-colbert-hd",
+        "data": False,
+        "train": [os.path.join(HERE, "distill_hybrid.py"), "--student", "colbert", "--student-scale", "1.5",
+                  "--out", os.path.join(BUILD, "minilm-colbert-hds"),
+                  "--init-onnx", os.path.join(minilm.MODELS_DIR, "release", "minilm-ce-hd", "model.onnx"),
+                  "--init-pt", os.path.join(BUILD, "minilm-colbert-hd", "last.pt"),
+                  "--teacher-dir", os.path.join(BUILD, "minilm-ce-hd3"),
+                  "--logit-weight", "0", "--bi-weight", "5", "--bge-weight", "2.5", "--e5-weight", "20",
+                  "--scifact", "--labels-only",
+                  "--seed", "53", "--epochs", "1", "--mine", "10", "--mine-per-group", "3", "--val-every", "700"],
+        "ckpt": "last.pt",
+        "export": ["--max-length", "256", "--license", MSMARCO_SCIFACT_LICENSE],
         "release": "none",
         "eval": [],
     },
