@@ -78,27 +78,56 @@ def load_pool(data_dir):
     return pool, graded
 
 
-def mine(args, pool, train_q, teacher, log):
-    """For each training query, the args.mine passages of other training queries' candidates with the highest
-    bi-encoder-only teacher score: {q: {"texts": [...], "scores": [...]}}. Embeddings come from strong_teacher.embed's
-    disk cache (the same texts, prefixes and lengths as the teacher's own cosines, which are checked against them)."""
+TEACHER_QLEN = {"minilm": 256, "bge": 64, "e5": 64}  # query lengths of the teacher's cached embeddings
+
+
+def teacher_cosines(weights, queries, texts, doc_len):
+    """{name: cosine matrix [queries x texts]} for each bi-encoder of the teacher with a non-zero weight
+    (weights = (all-MiniLM-L6-v2, bge-small, e5-small)); embeddings from strong_teacher.embed's disk cache."""
     import strong_teacher
-    qs = sorted(pool)
-    texts = [t for q in qs for _, t in pool[q]["cands"]]
-    owner = [q for q in qs for _ in pool[q]["cands"]]
-    pids = [p for q in qs for p, _ in pool[q]["cands"]]
-    total = np.zeros((len(qs), len(texts)), dtype=np.float32)
-    for name, w, key, qlen in (("minilm", args.bi_weight, "cos", 256), ("bge", args.bge_weight, "bge", 64),
-                               ("e5", args.e5_weight, "e5", 64)):
+    out = {}
+    for name, w in zip(("minilm", "bge", "e5"), weights):
         if not w:
             continue
         bert, stok = strong_teacher.load_teacher(name)
         prefixes = strong_teacher.TEACHERS[name]
         with torch.no_grad():
-            qe = strong_teacher.embed(name, bert, stok, [pool[q]["q"] for q in qs], prefixes["qp"], qlen)
-            pe = strong_teacher.embed(name, bert, stok, texts, prefixes["dp"], 256)
+            qe = strong_teacher.embed(name, bert, stok, queries, prefixes["qp"], TEACHER_QLEN[name])
+            de = strong_teacher.embed(name, bert, stok, texts, prefixes["dp"], doc_len)
         del bert
-        cos = qe @ pe.T
+        out[name] = qe @ de.T
+    return out
+
+
+def top_unseen(row, ids, texts, seen, k):
+    """The k highest-scoring entries of row (stopping at -inf) whose id is not in seen (updated):
+    {"texts", "scores", "ids"}."""
+    out = {"texts": [], "scores": [], "ids": []}
+    for j in np.argsort(-row):
+        if len(out["ids"]) == k or not np.isfinite(row[j]):
+            break
+        if ids[j] in seen:
+            continue
+        seen.add(ids[j])
+        out["texts"].append(texts[j])
+        out["scores"].append(float(row[j]))
+        out["ids"].append(ids[j])
+    return out
+
+
+def mine(args, pool, train_q, teacher, log):
+    """For each training query, the args.mine passages of other training queries' candidates with the highest
+    bi-encoder-only teacher score: {q: top_unseen's {"texts", "scores", "ids"}}. Embeddings come from
+    teacher_cosines (the same texts, prefixes and lengths as the teacher's own cosines, which are checked against
+    them)."""
+    qs = sorted(pool)
+    texts = [t for q in qs for _, t in pool[q]["cands"]]
+    owner = [q for q in qs for _ in pool[q]["cands"]]
+    pids = [p for q in qs for p, _ in pool[q]["cands"]]
+    weights = {"minilm": args.bi_weight, "bge": args.bge_weight, "e5": args.e5_weight}
+    total = np.zeros((len(qs), len(texts)), dtype=np.float32)
+    for name, cos in teacher_cosines(tuple(weights.values()), [pool[q]["q"] for q in qs], texts, 256).items():
+        key = "cos" if name == "minilm" else name
         k, worst = 0, 0.0
         for i, q in enumerate(qs):  # the teacher's own candidates must get the cosines it was given
             n = len(pool[q]["cands"])
@@ -106,7 +135,7 @@ def mine(args, pool, train_q, teacher, log):
             k += n
         if worst > 2e-3:
             raise SystemExit("mining: %s cosines differ from the teacher's by %.2g" % (name, worst))
-        total += w * cos
+        total += weights[name] * cos
         log("mining: %s cosines for %d x %d pairs (max diff to the teacher's %.1g)" % (name, len(qs), len(texts),
                                                                                        worst))
     train = set(train_q)
@@ -115,22 +144,18 @@ def mine(args, pool, train_q, teacher, log):
     for i, q in enumerate(qs):
         if q not in train:
             continue
-        row = np.where(allowed, total[i], -np.inf)
-        out, seen = {"texts": [], "scores": []}, {p for p, _ in pool[q]["cands"]}
-        for j in np.argsort(-row):
-            if len(out["texts"]) == args.mine or not np.isfinite(row[j]):
-                break
-            if pids[j] in seen:
-                continue
-            seen.add(pids[j])
-            out["texts"].append(texts[j])
-            out["scores"].append(float(row[j]))
-        mined[q] = out
+        mined[q] = top_unseen(np.where(allowed, total[i], -np.inf), pids, texts, {p for p, _ in pool[q]["cands"]},
+                              args.mine)
     log("mining: %d passages for each of %d training queries" % (args.mine, len(mined)))
     return mined
 
 
 SCIFACT_HOLDOUT = 80  # held-out SciFact train claims: a second validation figure, never trained on
+SCIFACT_INPUTS = {  # name (as fingerprinted in config.json) -> path
+    "scifact_train/queries.jsonl": os.path.join(ir.TRAIN, "scifact_train", "queries.jsonl"),
+    "scifact_train/qrels_train.tsv": os.path.join(ir.TRAIN, "scifact_train", "qrels_train.tsv"),
+    "scifact/corpus.jsonl": os.path.join(ir.DATA, "scifact", "corpus.jsonl"),
+}
 
 
 def scifact_pool(weights, k_bm25, k_mine, doc_len, log):
@@ -141,15 +166,14 @@ def scifact_pool(weights, k_bm25, k_mine, doc_len, log):
     plus the k_mine documents the bi-encoder-only teacher ranks highest over the whole corpus that BM25 missed
     (the "mined" passages of the MS MARCO groups). The teacher is the same weighted sum of all-MiniLM-L6-v2,
     bge-small and e5-small cosines (strong_teacher.embed, cached), with documents cut to doc_len tokens: the
-    student's training length, so teacher and student read the same text (and the three 5,183-document embeddings
-    took 16 min at 128 tokens, where a 256-token MiniLM pass had not finished after 7 min, twice its 128-token time). SCIFACT_HOLDOUT claims (a fixed shuffle, seed 13)
-    are held out for validation. Returns (pool entries keyed "sf-<id>" in load_pool's format with "rels" added,
-    {key: teacher scores of cands}, {key: mined {"texts", "scores", "ids"}}, training keys, held-out keys); each
-    entry's "pos" lists its labelled documents as (id, text, teacher score)."""
-    import strong_teacher
-    corpus = {d: ir.doc_text(*v) for d, v in ir.load_corpus(os.path.join(ir.DATA, "scifact", "corpus.jsonl")).items()}
-    q_all = ir.load_queries(os.path.join(ir.TRAIN, "scifact_train", "queries.jsonl"))
-    qrels = ir.load_qrels(os.path.join(ir.TRAIN, "scifact_train", "qrels_train.tsv"))
+    student's training length, so teacher and student read the same text (the three 5,183-document embeddings
+    took 16 min at 128 tokens; a 256-token MiniLM pass had not finished after 7 min, twice its 128-token time).
+    SCIFACT_HOLDOUT claims (a fixed shuffle, seed 13) are held out for validation. Returns (pool entries keyed
+    "sf-<id>" in load_pool's format with "rels" added, {key: teacher scores of cands}, {key: mined (top_unseen)},
+    training keys, held-out keys); each entry's "pos" lists its labelled documents as (id, text, teacher score)."""
+    corpus = {d: ir.doc_text(*v) for d, v in ir.load_corpus(SCIFACT_INPUTS["scifact/corpus.jsonl"]).items()}
+    q_all = ir.load_queries(SCIFACT_INPUTS["scifact_train/queries.jsonl"])
+    qrels = ir.load_qrels(SCIFACT_INPUTS["scifact_train/qrels_train.tsv"])
     test_q = ir.load_queries(os.path.join(ir.DATA, "scifact", "queries.jsonl"))
     if set(test_q) & set(qrels):
         raise SystemExit("scifact: a test claim id is among the train claims")
@@ -162,16 +186,9 @@ def scifact_pool(weights, k_bm25, k_mine, doc_len, log):
     docs = sorted(corpus)
     texts = [corpus[d] for d in docs]
     total = np.zeros((len(qids), len(docs)), dtype=np.float32)
-    for name, w, qlen in (("minilm", weights[0], 256), ("bge", weights[1], 64), ("e5", weights[2], 64)):
-        if not w:
-            continue
-        bert, stok = strong_teacher.load_teacher(name)
-        prefixes = strong_teacher.TEACHERS[name]
-        with torch.no_grad():
-            qe = strong_teacher.embed(name, bert, stok, [q_all[q] for q in qids], prefixes["qp"], qlen)
-            de = strong_teacher.embed(name, bert, stok, texts, prefixes["dp"], doc_len)
-        del bert
-        total += w * (qe @ de.T)
+    w = dict(zip(("minilm", "bge", "e5"), weights))
+    for name, cos in teacher_cosines(weights, [q_all[q] for q in qids], texts, doc_len).items():
+        total += w[name] * cos
     bm25 = ir.BM25(corpus)
     didx = {d: j for j, d in enumerate(docs)}
     pool, targets, mined = {}, {}, {}
@@ -181,15 +198,7 @@ def scifact_pool(weights, k_bm25, k_mine, doc_len, log):
         pool[key] = {"q": q_all[q], "cands": [(d, corpus[d]) for d in bm], "binary": {}, "rels": dict(qrels[q]),
                      "pos": [(d, corpus[d], float(total[i, didx[d]])) for d in sorted(qrels[q]) if d in corpus]}
         targets[key] = [float(total[i, didx[d]]) for d in bm]
-        seen, out = set(bm), {"texts": [], "scores": [], "ids": []}
-        for j in np.argsort(-total[i]):
-            if len(out["ids"]) == k_mine:
-                break
-            if docs[j] not in seen:
-                out["ids"].append(docs[j])
-                out["texts"].append(texts[j])
-                out["scores"].append(float(total[i, j]))
-        mined[key] = out
+        mined[key] = top_unseen(total[i], docs, texts, set(bm), k_mine)
     train = ["sf-" + q for q in qids if q not in held]
     val = ["sf-" + q for q in qids if q in held]
     log("scifact: %d train claims, %d held out, %d dropped as test claims; %d BM25 + %d mined candidates each" % (
@@ -377,6 +386,9 @@ def main():
     def val_ndcg(scores):
         return ir.ndcg_at(as_run(scores, val_q), {q: graded[q] for q in val_q}, 10)[0]
 
+    def sf_ndcg(scores):  # the held-out SciFact train claims (--scifact)
+        return ir.ndcg_at(as_run(scores, sf_val), {q: pool[q]["rels"] for q in sf_val}, 10)[0]
+
     targets = {q: teacher_scores(q, args.bi_weight, args.bge_weight, args.e5_weight) for q in pool}
 
     refs = {
@@ -411,9 +423,8 @@ def main():
         targets.update(sf_targets)
         mined.update(sf_mined)
         train_q = train_q + sf_train[: args.limit] if args.limit else train_q + sf_train
-        sf_bm25 = ir.ndcg_at(as_run({q: [-j for j in range(len(pool[q]["cands"]))] for q in sf_val}, sf_val),
-                             {q: pool[q]["rels"] for q in sf_val}, 10)[0]
-        sf_teacher = ir.ndcg_at(as_run(targets, sf_val), {q: pool[q]["rels"] for q in sf_val}, 10)[0]
+        sf_bm25 = sf_ndcg({q: [-j for j in range(len(pool[q]["cands"]))] for q in sf_val})
+        sf_teacher = sf_ndcg(targets)
         refs.update({"scifact_bm25": sf_bm25, "scifact_teacher": sf_teacher})
         log("scifact held-out references (nDCG@10 over BM25 top 20, %d claims): BM25 %.4f teacher %.4f" % (
             len(sf_val), sf_bm25, sf_teacher))
@@ -462,7 +473,7 @@ def main():
         if sf_val:
             sf = {q: student_scores(model, pool[q]["q"], [t for _, t in pool[q]["cands"]], args.val_max_len)
                   for q in sf_val}
-            sf_nd = ir.ndcg_at(as_run(sf, sf_val), {q: pool[q]["rels"] for q in sf_val}, 10)[0]
+            sf_nd = sf_ndcg(sf)
             log("validation after %d queries: SciFact held-out nDCG@10 %.4f" % (state["done"], sf_nd))
             state.setdefault("scifact_history", []).append({"done": state["done"], "ndcg10": sf_nd})
         model.train()
@@ -496,10 +507,8 @@ def main():
                                   **({"teacher_onnx": minilm.sha256_file(args.teacher_onnx)} if args.teacher_onnx
                                      else {}),
                                   **({"init_pt": minilm.sha256_file(args.init_pt)} if args.init_pt else {}),
-                                  **({n: minilm.sha256_file(os.path.join(ir.TRAIN if n.startswith("scifact_train")
-                                                                         else ir.DATA, n))
-                                      for n in ("scifact_train/queries.jsonl", "scifact_train/qrels_train.tsv",
-                                                "scifact/corpus.jsonl")} if args.scifact else {})}},
+                                  **({n: minilm.sha256_file(path) for n, path in SCIFACT_INPUTS.items()}
+                                     if args.scifact else {})}},
                       f, indent=2)
         log("start", json.dumps(vars(args)), "train queries", len(train_q))
         validate()  # the starting point (minilm-ce-v3 read back, --init-pt, or zero-shot MaxSim) competes for best.pt
@@ -526,12 +535,11 @@ def main():
             if pool[q].get("pos") and (args.label_margin is not None or args.labels_only):  # SciFact: labels teach
                 pos = {p[1]: p[2] for p in pool[q]["pos"]}
                 keep = [j for j, x in enumerate(texts) if x not in pos]
-                texts, t = [texts[j] for j in keep], [t[j] for j in keep]
+                texts, t = [texts[j] for j in keep] + list(pos), [t[j] for j in keep]
                 if args.labels_only:
                     target = torch.tensor([0.0] * len(t) + [1.0 / len(pos)] * len(pos))
-                top = max(t) + (args.label_margin or 0.0)
-                texts += list(pos)
-                t += [max(v, top) for v in pos.values()]
+                else:
+                    t += [max(v, max(t) + args.label_margin) for v in pos.values()]
             t = torch.tensor(t)
             if target is None:
                 target = torch.softmax(t / args.temperature, dim=0)
