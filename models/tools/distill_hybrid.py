@@ -167,7 +167,8 @@ def scifact_pool(weights, k_bm25, k_mine, doc_len, log):
     (the "mined" passages of the MS MARCO groups). The teacher is the same weighted sum of all-MiniLM-L6-v2,
     bge-small and e5-small cosines (strong_teacher.embed, cached), with documents cut to doc_len tokens: the
     student's training length, so teacher and student read the same text (the three 5,183-document embeddings
-    took 16 min at 128 tokens; a 256-token MiniLM pass had not finished after 7 min, twice its 128-token time).
+    took 16 min at 128 tokens; a 256-token MiniLM pass, stopped after about 4 min, had not finished, where the
+    whole 128-token MiniLM pass took 3.5 min).
     SCIFACT_HOLDOUT claims (a fixed shuffle, seed 13) are held out for validation. Returns (pool entries keyed
     "sf-<id>" in load_pool's format with "rels" added, {key: teacher scores of cands}, {key: mined (top_unseen)},
     training keys, held-out keys); each entry's "pos" lists its labelled documents as (id, text, teacher score)."""
