@@ -1,7 +1,7 @@
 """Dynamic int8 quantization of an fp32 BERT-style ONNX graph, in the pattern onnxruntime's quantize_dynamic emits.
 
     /usr/bin/python3 models/tools/quantize_int8.py IN.onnx OUT.onnx [--full-range] [--keep-embeddings] [--keep REGEX]
-                                                   [--check TOKENIZER]
+                                                   [--smooth ALPHA [--calib-tsv PAIRS.tsv]] [--check TOKENIZER]
 
 For every MatMul whose B is a 2-D float initializer:
     x --DynamicQuantizeLinear--> (x_q uint8, x_scale, x_zp)           (one per distinct activation, shared)
@@ -14,6 +14,15 @@ Every Gather on a float initializer (the embedding tables) becomes Gather on a u
 Gemm (the classifier head on a 2-D input) and attention score MatMuls (no constant operand) stay fp32, and so does
 every MatMul whose node name matches a --keep regex (e.g. 'layer\.[0-9]+/out/' for the FFN output projections, whose
 GELU input quantizes worst: see quant_sensitivity.py).
+
+--smooth ALPHA (SmoothQuant, Xiao et al., ICML 2023): fine-tuned MiniLM cross-encoders carry outlier channels (channel
+99 of every attention LayerNorm output reaches 28-30 while the median channel's maximum is about 1.9), so one
+per-batch activation range leaves the other channels a few uint8 steps. Each quantized activation x is divided per
+input channel j by s_j = max|x_j|^ALPHA / max|W_j,:|^(1 - ALPHA) (one inserted Mul, shared by the MatMuls that read
+x) and each weight row j is multiplied by s_j before its per-column quantization: x W = (x / s)(s W) exactly in fp32.
+The activation maxima come from calibration batches (--calib-queries MS MARCO dev600 training queries x their 20
+BM25 candidates, never the 40 graded validation queries; or --calib-tsv, your own query/passage pairs). The scales
+cannot be folded into the LayerNorms because a post-LN BERT's LayerNorm output also feeds the residual connection.
 """
 import argparse
 import os
@@ -62,10 +71,69 @@ def _row_quant_nodes(x, consts):
     return n, (p + "_quantized", p + "_scale", p + "_lo")
 
 
-def quantize(in_path, out_path, reduce_range=True, quantize_embeddings=True, keep_fp32=(), act_per_row=False):
+def calibration_batches(n_queries=16, tsv=None):
+    """Calibration inputs as [(query, [passages])], one rescore window each: by default the first n_queries MS MARCO
+    dev600 queries that are not validation queries, each with its 20 BM25 candidates (needs
+    /work/shared/train); with tsv, a file of `query<TAB>passage` lines grouped by query (any text of the kind
+    the model will rank, e.g. a sample of your own queries and their BM25 hits)."""
+    if tsv:
+        groups = {}
+        with open(tsv, encoding="utf-8") as f:
+            for line in f:
+                if "\t" in line:
+                    q, d = line.rstrip("\n").split("\t", 1)
+                    groups.setdefault(q, []).append(d)
+        return list(groups.items())[:n_queries]
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import distill_hybrid
+    pool, graded = distill_hybrid.load_pool(distill_hybrid.DATA)
+    return [(pool[q]["q"], [d for _, d in pool[q]["cands"]])
+            for q in sorted(q for q in pool if q not in graded)[:n_queries]]
+
+
+def calibrate(fp32_path, tokenizer_path, batches, max_length=256):
+    """{activation name: per-channel max |x| over all positions} for the inputs of every MatMul with a constant
+    weight, from the fp32 graph (numpy reference executor) on calibration_batches' windows."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import wordpiece
+    from onnx_numpy import OnnxNumpy
+    tok = wordpiece.WordPieceTokenizer(tokenizer_path)
+    g = OnnxNumpy(fp32_path)
+    acts = sorted({n.input[0] for n in g.model.graph.node
+                   if n.op_type == "MatMul" and n.input[1] in g.inits and g.inits[n.input[1]].ndim == 2})
+    amax = {}
+    for q, docs in batches:
+        enc = [tok.encode_pair(q, d, max_length) for d in docs]
+        ids, mask, tt = wordpiece.pad_batch([e[0] for e in enc], [e[1] for e in enc])
+        feeds = {k: v for k, v in {"input_ids": ids, "attention_mask": mask, "token_type_ids": tt}.items()
+                 if k in g.input_names}
+        for a, x in zip(acts, g.run(feeds, outputs=acts)):
+            v = np.abs(x.reshape(-1, x.shape[-1])).max(axis=0)
+            amax[a] = np.maximum(amax[a], v) if a in amax else v
+    return amax
+
+
+def smoothing_scales(model, amax, alpha):
+    """{activation name: s [channels]} with s_j = amax_j^alpha / wmax_j^(1 - alpha), wmax_j the largest |W[j, :]|
+    over every constant-weight MatMul reading that activation."""
+    inits = {i.name: i for i in model.graph.initializer}
+    wmax = {}
+    for n in model.graph.node:
+        if n.op_type == "MatMul" and n.input[0] in amax and n.input[1] in inits:
+            w = np.abs(numpy_helper.to_array(inits[n.input[1]])).max(axis=1)
+            wmax[n.input[0]] = np.maximum(wmax[n.input[0]], w) if n.input[0] in wmax else w
+    out = {}
+    for a, w in wmax.items():
+        s = np.power(np.maximum(amax[a], 1e-5), alpha) / np.power(np.maximum(w, 1e-5), 1.0 - alpha)
+        out[a] = np.clip(s, 1e-5, None).astype(np.float32)
+    return out
+
+
+def quantize(in_path, out_path, reduce_range=True, quantize_embeddings=True, keep_fp32=(), act_per_row=False,
+             smooth=None, smooth_note=""):
     """act_per_row: quantize each MatMul input per row (token) with its own scale and offset instead of one
     DynamicQuantizeLinear range for the whole batch; the offset comes back as lo * column sums of the dequantized
-    weights."""
+    weights. smooth: {activation name: per-channel s} from smoothing_scales (SmoothQuant; see the module doc)."""
     model = onnx.load(in_path)
     g = model.graph
     inits = {i.name: i for i in g.initializer}
@@ -90,11 +158,25 @@ def quantize(in_path, out_path, reduce_range=True, quantize_embeddings=True, kee
         for i in n.input:
             uses[i] = uses.get(i, 0) + 1
     n_mm = n_gather = 0
+    smoothed = set()
     for node in g.node:
         if (node.op_type == "MatMul" and node.input[1] in inits and len(inits[node.input[1]].dims) == 2
                 and inits[node.input[1]].data_type == TensorProto.FLOAT
                 and not any(re.search(k, node.name) for k in keep_fp32)):
             x, wname, y = node.input[0], node.input[1], node.output[0]
+            if smooth and x in smooth:
+                sv = smooth[x]
+                inv = x + "_smooth_inv"
+                if inv not in smoothed:
+                    new_inits.append(numpy_helper.from_array((1.0 / sv).astype(np.float32), inv))
+                    new_nodes.append(helper.make_node("Mul", [x, inv], [x + "_smoothed"], name=x + "_smooth"))
+                    smoothed.add(inv)
+                key = wname + "_smoothed"
+                if key not in arrays:
+                    arrays[key] = (arr(wname) * sv[:, None]).astype(np.float32)
+                    inits[key] = inits[wname]  # for the shape/type checks of later users; data from arrays
+                drop.add(wname)
+                x, wname = x + "_smoothed", key
             if act_per_row:
                 if x not in dql:
                     nodes, dql[x] = _row_quant_nodes(x, consts)
@@ -182,6 +264,8 @@ def quantize(in_path, out_path, reduce_range=True, quantize_embeddings=True, kee
         how += "; activations per row (token), asymmetric uint8"
     if keep_fp32:
         how += "; MatMuls kept fp32: %s" % " ".join(keep_fp32)
+    if smooth:
+        how += "; SmoothQuant per-channel scales on %d activations%s" % (len(smoothed), smooth_note)
     save_checked(model, out_path, {"quantization": how})
     return n_mm, n_gather
 
@@ -230,10 +314,21 @@ def main():
                     help="leave MatMuls whose node name matches in fp32 (repeatable)")
     ap.add_argument("--act-per-row", action="store_true",
                     help="quantize MatMul inputs per token (own scale and offset) instead of per batch")
+    ap.add_argument("--smooth", type=float, metavar="ALPHA", help="SmoothQuant migration strength (0.5 is usual)")
+    ap.add_argument("--calib-queries", type=int, default=16, help="calibration windows (queries)")
+    ap.add_argument("--calib-tsv", help="query<TAB>passage lines to calibrate on instead of MS MARCO dev600")
+    ap.add_argument("--tokenizer", help="tokenizer.json for --smooth calibration (default: next to the input)")
     ap.add_argument("--check", metavar="TOKENIZER_JSON", help="compare outputs with the numpy reference executor")
     args = ap.parse_args()
+    smooth, note = None, ""
+    if args.smooth is not None:
+        tok = args.tokenizer or os.path.join(os.path.dirname(os.path.abspath(args.input)), "tokenizer.json")
+        batches = calibration_batches(args.calib_queries, args.calib_tsv)
+        smooth = smoothing_scales(onnx.load(args.input), calibrate(args.input, tok, batches), args.smooth)
+        note = " (alpha %g, calibrated on %d %s)" % (args.smooth, len(batches), "windows of " + os.path.basename(
+            args.calib_tsv) if args.calib_tsv else "MS MARCO dev600 training queries")
     n_mm, n_g = quantize(args.input, args.output, not args.full_range, not args.keep_embeddings, args.keep,
-                          args.act_per_row)
+                         args.act_per_row, smooth, note)
     print("quantized %d MatMul, %d Gather; %d -> %d bytes" % (n_mm, n_g, os.path.getsize(args.input),
                                                             os.path.getsize(args.output)))
     if args.check:
