@@ -207,6 +207,52 @@ def scifact_pool(weights, k_bm25, k_mine, doc_len, log):
     return pool, targets, mined, train, val
 
 
+WIKIQA_TRAIN = os.path.join(ir.TRAIN, "wikiqa", "train_pairs.tsv")
+
+
+def wikiqa_pool(weights, pool, k_mine, log, min_cands=4):
+    """WikiQA *train* questions (Bing query-log questions, lowercased and tokenized) as extra web-style training
+    queries for the bi-encoder-only teacher (--wikiqa, row 4h). Each question keeps its own candidate sentences
+    (from the Wikipedia article WikiQA pairs it with; questions with fewer than min_cands are skipped) and gets the
+    k_mine MS MARCO dev600 pool passages the teacher ranks highest (the pool embeddings are mine()'s cached ones).
+    The WikiQA labels are not used: like the MS MARCO groups, these learn the teacher's scores. Returns (pool
+    entries keyed "wq-<id>", {key: teacher scores of cands}, {key: mined (top_unseen)}, training keys)."""
+    rows = {}
+    with open(WIKIQA_TRAIN, encoding="utf-8") as f:
+        for line in f:
+            qid, q, sent, lab = line.rstrip("\n").split("\t")
+            e = rows.setdefault(qid, {"q": q, "cands": [], "labels": {}})
+            e["cands"].append(("wq-%s-%d" % (qid, len(e["cands"])), sent))
+            e["labels"]["wq-%s-%d" % (qid, len(e["cands"]) - 1)] = int(lab)
+    qids = sorted((q for q in rows if len(rows[q]["cands"]) >= min_cands), key=int)
+    texts = [t for q in qids for _, t in rows[q]["cands"]]
+    w = dict(zip(("minilm", "bge", "e5"), weights))
+    total = np.zeros((len(qids), len(texts)), dtype=np.float32)
+    for name, cos in teacher_cosines(weights, [rows[q]["q"] for q in qids], texts, 128).items():
+        total += w[name] * cos
+    mq = sorted(pool)  # mine()'s text list, in its order, so the cached embeddings are reused
+    m_texts = [t for q in mq for _, t in pool[q]["cands"]]
+    m_ids = [p for q in mq for p, _ in pool[q]["cands"]]
+    m_total = np.zeros((len(qids), len(m_texts)), dtype=np.float32)
+    for name, cos in teacher_cosines(weights, [rows[q]["q"] for q in qids], m_texts, 256).items():
+        m_total += w[name] * cos
+    out, targets, mined, k = {}, {}, {}, 0
+    for i, q in enumerate(qids):
+        key = "wq-" + q
+        n = len(rows[q]["cands"])
+        out[key] = {"q": rows[q]["q"], "cands": rows[q]["cands"], "binary": {}, "rels": rows[q]["labels"]}
+        targets[key] = [float(x) for x in total[i, k: k + n]]
+        mined[key] = top_unseen(m_total[i], m_ids, m_texts, set(), k_mine)
+        k += n
+    run = {key: {p: sc for (p, _), sc in zip(out[key]["cands"], targets[key])} for key in out}
+    rels = {key: {p: g for p, g in out[key]["rels"].items() if g} for key in out}
+    rels = {key: r for key, r in rels.items() if r}
+    log("wikiqa: %d train questions with >= %d sentences (%d sentences); teacher MRR@10 on their labels %.4f "
+        "(%d questions with an answer), %d mined pool passages each" % (
+            len(qids), min_cands, len(texts), ir.mrr_at({q: run[q] for q in rels}, rels, 10), len(rels), k_mine))
+    return out, targets, mined, ["wq-" + q for q in qids]
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", default=os.path.join(minilm.MODELS_DIR, "build", "minilm-ce-hd"))
@@ -242,6 +288,9 @@ def main():
     ap.add_argument("--doc-len", type=int, default=128, help="ColBERT student: document tokens in training")
     ap.add_argument("--scifact", action="store_true",
                     help="add the SciFact train claims as training queries (scifact_pool; needs --logit-weight 0)")
+    ap.add_argument("--wikiqa", action="store_true",
+                    help="add the WikiQA train questions (own sentences + teacher-mined MS MARCO pool passages, "
+                    "teacher targets only; needs --logit-weight 0 and --mine)")
     ap.add_argument("--label-margin", type=float, default=None,
                     help="SciFact groups: their labelled documents are always in the group, each with target "
                     "max(its teacher score, the best other member's + this margin)")
@@ -271,6 +320,8 @@ def main():
         ap.error("--label-margin and --labels-only exclude each other")
     if args.scifact and args.logit_weight != 0:
         ap.error("--scifact needs --logit-weight 0 (the cross-encoder teacher scores only the MS MARCO pool)")
+    if args.wikiqa and (args.logit_weight != 0 or not args.mine):
+        ap.error("--wikiqa needs --logit-weight 0 and --mine")
     if args.student == "colbert" and args.qat:
         ap.error("--qat is for cross-encoder students")
     if args.mine and args.mine_per_group >= args.group_size:
@@ -430,6 +481,14 @@ def main():
         log("scifact held-out references (nDCG@10 over BM25 top 20, %d claims): BM25 %.4f teacher %.4f" % (
             len(sf_val), sf_bm25, sf_teacher))
 
+    if args.wikiqa:
+        wq_pool, wq_targets, wq_mined, wq_train = wikiqa_pool((args.bi_weight, args.bge_weight, args.e5_weight), pool,
+                                                              args.mine, log)
+        pool.update(wq_pool)
+        targets.update(wq_targets)
+        mined.update(wq_mined)
+        train_q = train_q + (wq_train[: args.limit] if args.limit else wq_train)
+
     # --- student ---
     torch.manual_seed(args.seed)
     if args.student == "colbert":
@@ -509,7 +568,9 @@ def main():
                                      else {}),
                                   **({"init_pt": minilm.sha256_file(args.init_pt)} if args.init_pt else {}),
                                   **({n: minilm.sha256_file(path) for n, path in SCIFACT_INPUTS.items()}
-                                     if args.scifact else {})}},
+                                     if args.scifact else {}),
+                                  **({"wikiqa/train_pairs.tsv": minilm.sha256_file(WIKIQA_TRAIN)}
+                                     if args.wikiqa else {})}},
                       f, indent=2)
         log("start", json.dumps(vars(args)), "train queries", len(train_q))
         validate()  # the starting point (minilm-ce-v3 read back, --init-pt, or zero-shot MaxSim) competes for best.pt
