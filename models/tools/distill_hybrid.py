@@ -99,6 +99,23 @@ def teacher_cosines(weights, queries, texts, doc_len):
     return out
 
 
+def teacher_total(weights, queries, texts, doc_len):
+    """The teacher's score matrix [queries x texts]: teacher_cosines weighted by weights and summed."""
+    w = dict(zip(("minilm", "bge", "e5"), weights))
+    total = np.zeros((len(queries), len(texts)), dtype=np.float32)
+    for name, cos in teacher_cosines(weights, queries, texts, doc_len).items():
+        total += w[name] * cos
+    return total
+
+
+def flat_candidates(pool):
+    """The MS MARCO pool's candidates flattened in query order: (queries, texts, owning query, passage ids). mine()
+    and wikiqa_pool embed exactly this text list, so they share strong_teacher.embed's cache entry."""
+    qs = sorted(pool)
+    return (qs, [t for q in qs for _, t in pool[q]["cands"]], [q for q in qs for _ in pool[q]["cands"]],
+            [p for q in qs for p, _ in pool[q]["cands"]])
+
+
 def top_unseen(row, ids, texts, seen, k):
     """The k highest-scoring entries of row (stopping at -inf) whose id is not in seen (updated):
     {"texts", "scores", "ids"}."""
@@ -120,10 +137,7 @@ def mine(args, pool, train_q, teacher, log):
     bi-encoder-only teacher score: {q: top_unseen's {"texts", "scores", "ids"}}. Embeddings come from
     teacher_cosines (the same texts, prefixes and lengths as the teacher's own cosines, which are checked against
     them)."""
-    qs = sorted(pool)
-    texts = [t for q in qs for _, t in pool[q]["cands"]]
-    owner = [q for q in qs for _ in pool[q]["cands"]]
-    pids = [p for q in qs for p, _ in pool[q]["cands"]]
+    qs, texts, owner, pids = flat_candidates(pool)
     weights = {"minilm": args.bi_weight, "bge": args.bge_weight, "e5": args.e5_weight}
     total = np.zeros((len(qs), len(texts)), dtype=np.float32)
     for name, cos in teacher_cosines(tuple(weights.values()), [pool[q]["q"] for q in qs], texts, 256).items():
@@ -186,10 +200,7 @@ def scifact_pool(weights, k_bm25, k_mine, doc_len, log):
     held = set(shuffled[:SCIFACT_HOLDOUT])
     docs = sorted(corpus)
     texts = [corpus[d] for d in docs]
-    total = np.zeros((len(qids), len(docs)), dtype=np.float32)
-    w = dict(zip(("minilm", "bge", "e5"), weights))
-    for name, cos in teacher_cosines(weights, [q_all[q] for q in qids], texts, doc_len).items():
-        total += w[name] * cos
+    total = teacher_total(weights, [q_all[q] for q in qids], texts, doc_len)
     bm25 = ir.BM25(corpus)
     didx = {d: j for j, d in enumerate(docs)}
     pool, targets, mined = {}, {}, {}
@@ -222,20 +233,15 @@ def wikiqa_pool(weights, pool, k_mine, log, min_cands=4):
         for line in f:
             qid, q, sent, lab = line.rstrip("\n").split("\t")
             e = rows.setdefault(qid, {"q": q, "cands": [], "labels": {}})
-            e["cands"].append(("wq-%s-%d" % (qid, len(e["cands"])), sent))
-            e["labels"]["wq-%s-%d" % (qid, len(e["cands"]) - 1)] = int(lab)
+            pid = "wq-%s-%d" % (qid, len(e["cands"]))
+            e["cands"].append((pid, sent))
+            e["labels"][pid] = int(lab)
     qids = sorted((q for q in rows if len(rows[q]["cands"]) >= min_cands), key=int)
     texts = [t for q in qids for _, t in rows[q]["cands"]]
-    w = dict(zip(("minilm", "bge", "e5"), weights))
-    total = np.zeros((len(qids), len(texts)), dtype=np.float32)
-    for name, cos in teacher_cosines(weights, [rows[q]["q"] for q in qids], texts, 128).items():
-        total += w[name] * cos
-    mq = sorted(pool)  # mine()'s text list, in its order, so the cached embeddings are reused
-    m_texts = [t for q in mq for _, t in pool[q]["cands"]]
-    m_ids = [p for q in mq for p, _ in pool[q]["cands"]]
-    m_total = np.zeros((len(qids), len(m_texts)), dtype=np.float32)
-    for name, cos in teacher_cosines(weights, [rows[q]["q"] for q in qids], m_texts, 256).items():
-        m_total += w[name] * cos
+    questions = [rows[q]["q"] for q in qids]
+    total = teacher_total(weights, questions, texts, 128)
+    _, m_texts, _, m_ids = flat_candidates(pool)
+    m_total = teacher_total(weights, questions, m_texts, 256)
     out, targets, mined, k = {}, {}, {}, 0
     for i, q in enumerate(qids):
         key = "wq-" + q

@@ -17,7 +17,6 @@ import shutil
 import sys
 
 import numpy as np
-import onnx
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -182,11 +181,8 @@ def main():
     minilm.export_onnx(model, os.path.join(fp32, "model.onnx"), out_name)
     smooth, note = None, ""
     if args.smooth is not None:
-        amax = quantize_int8.calibrate(os.path.join(fp32, "model.onnx"), os.path.join(fp32, "tokenizer.json"),
-                                       quantize_int8.calibration_batches(16, args.calib_tsv))
-        smooth = quantize_int8.smoothing_scales(onnx.load(os.path.join(fp32, "model.onnx")), amax, args.smooth)
-        note = " (alpha %g, calibrated on %s)" % (args.smooth, "windows of " + os.path.basename(args.calib_tsv)
-                                                  if args.calib_tsv else "16 MS MARCO dev600 training queries")
+        graph, tokenizer = os.path.join(fp32, "model.onnx"), os.path.join(fp32, "tokenizer.json")
+        smooth, note = quantize_int8.smoothing_for(graph, tokenizer, args.smooth, 16, args.calib_tsv)
     quantize_int8.quantize(os.path.join(fp32, "model.onnx"), os.path.join(int8, "model.onnx"),
                            keep_fp32=args.keep_fp32, smooth=smooth, smooth_note=note)
     if args.release == "f16":

@@ -15,11 +15,12 @@ Gemm (the classifier head on a 2-D input) and attention score MatMuls (no consta
 every MatMul whose node name matches a --keep regex (e.g. 'layer\.[0-9]+/out/' for the FFN output projections, whose
 GELU input quantizes worst: see quant_sensitivity.py).
 
---smooth ALPHA (SmoothQuant, Xiao et al., ICML 2023): fine-tuned MiniLM cross-encoders carry outlier channels (channel
-99 of every attention LayerNorm output reaches 28-30 while the median channel's maximum is about 1.9), so one
-per-batch activation range leaves the other channels a few uint8 steps. Each quantized activation x is divided per
-input channel j by s_j = max|x_j|^ALPHA / max|W_j,:|^(1 - ALPHA) (one inserted Mul, shared by the MatMuls that read
-x) and each weight row j is multiplied by s_j before its per-column quantization: x W = (x / s)(s W) exactly in fp32.
+--smooth ALPHA (SmoothQuant, Xiao et al., ICML 2023): fine-tuned MiniLM cross-encoders carry outlier channels (in
+minilm-ce-hd4, channel 99 of every attention LayerNorm output peaks at 12-30 while the median channel peaks at 1.5-1.9),
+so one per-batch activation range leaves the other channels a few uint8 steps. Each quantized activation x is
+divided per input channel j by s_j = max|x_j|^ALPHA / max|W_j,:|^(1 - ALPHA) (one inserted Mul, shared by the MatMuls
+that read x) and each weight row j is multiplied by s_j before its per-column quantization: x W = (x / s)(s W) exactly
+in fp32.
 The activation maxima come from calibration batches (--calib-queries MS MARCO dev600 training queries x their 20
 BM25 candidates, never the 40 graded validation queries; or --calib-tsv, your own query/passage pairs). The scales
 cannot be folded into the LayerNorms because a post-LN BERT's LayerNorm output also feeds the residual connection.
@@ -127,6 +128,15 @@ def smoothing_scales(model, amax, alpha):
         s = np.power(np.maximum(amax[a], 1e-5), alpha) / np.power(np.maximum(w, 1e-5), 1.0 - alpha)
         out[a] = np.clip(s, 1e-5, None).astype(np.float32)
     return out
+
+
+def smoothing_for(fp32_path, tokenizer_path, alpha, n_queries=16, tsv=None):
+    """SmoothQuant scales for an fp32 graph, calibrated on calibration_batches(n_queries, tsv): (scales for
+    quantize's smooth, the note quantize records in the graph's metadata)."""
+    batches = calibration_batches(n_queries, tsv)
+    smooth = smoothing_scales(onnx.load(fp32_path), calibrate(fp32_path, tokenizer_path, batches), alpha)
+    return smooth, " (alpha %g, calibrated on %d %s)" % (
+        alpha, len(batches), "windows of " + os.path.basename(tsv) if tsv else "MS MARCO dev600 training queries")
 
 
 def quantize(in_path, out_path, reduce_range=True, quantize_embeddings=True, keep_fp32=(), act_per_row=False,
@@ -323,10 +333,7 @@ def main():
     smooth, note = None, ""
     if args.smooth is not None:
         tok = args.tokenizer or os.path.join(os.path.dirname(os.path.abspath(args.input)), "tokenizer.json")
-        batches = calibration_batches(args.calib_queries, args.calib_tsv)
-        smooth = smoothing_scales(onnx.load(args.input), calibrate(args.input, tok, batches), args.smooth)
-        note = " (alpha %g, calibrated on %d %s)" % (args.smooth, len(batches), "windows of " + os.path.basename(
-            args.calib_tsv) if args.calib_tsv else "MS MARCO dev600 training queries")
+        smooth, note = smoothing_for(args.input, tok, args.smooth, args.calib_queries, args.calib_tsv)
     n_mm, n_g = quantize(args.input, args.output, not args.full_range, not args.keep_embeddings, args.keep,
                          args.act_per_row, smooth, note)
     print("quantized %d MatMul, %d Gather; %d -> %d bytes" % (n_mm, n_g, os.path.getsize(args.input),
