@@ -1,6 +1,6 @@
 """How close do quantized cross-encoder graphs stay to their fp32 graph? (numpy reference executor, no build data)
 
-    /usr/bin/python3 models/tools/quant_fidelity.py FP32.onnx TOKENIZER.json VARIANT.onnx... [--queries 40]
+    /usr/bin/python3 models/tools/quant_fidelity.py FP32.onnx TOKENIZER.json VARIANT.onnx... [--queries 40] [--skip 0]
 
 Scores the graded MS MARCO dev600 validation queries (the 40 with thesis grades, each with its 20 BM25 candidates in
 one batch, as the plugin sends a rescore window) with every graph and prints, per graph: mean |logit - fp32 logit|,
@@ -38,11 +38,13 @@ def main():
     ap.add_argument("tokenizer")
     ap.add_argument("variants", nargs="+")
     ap.add_argument("--queries", type=int, default=40)
+    ap.add_argument("--skip", type=int, default=0,
+                    help="leave out the first SKIP graded queries (e.g. those a previous choice already used)")
     ap.add_argument("--max-length", type=int, default=256)
     ap.add_argument("--data", default=distill_hybrid.DATA)
     args = ap.parse_args()
     pool, graded = distill_hybrid.load_pool(args.data)
-    qids = sorted(q for q in graded if q in pool)[: args.queries]
+    qids = sorted(q for q in graded if q in pool)[args.skip: args.skip + args.queries]
     tok = wordpiece.WordPieceTokenizer(args.tokenizer)
     batches = []
     for q in qids:
