@@ -216,11 +216,6 @@ RECIPES = {
     # the release is the final checkpoint, last.pt, the one measured through the plugin. Teacher as minilm-ce-hd3's
     # (read from minilm-ce-hd3's folder, --teacher-dir: same starting graph, same pool), training about 15 minutes.
     "minilm-ce-hd4": hd_mined("minilm-ce-hd4", "minilm-ce-hd3", "best.pt", "51", "f16"),
-    # minilm-ce-hd4's final checkpoint trained one more epoch with the same teacher and mining, its 560 MS MARCO
-    # queries joined by the 756 WikiQA train questions with >= 4 sentences (Bing query-log questions; each keeps its
-    # own sentences plus 3 of the 10 MS MARCO pool passages the teacher ranks highest; teacher targets only, no
-    # WikiQA labels; distill_hybrid.py --wikiqa, row 4h). Rule fixed before training: ship only if above hd4 on both
-    # TREC DL 2019 and SciFact through the plugin. WikiQA embeddings about 6 minutes, training about 40.
     # minilm-ce-hd4 in int8, no training: its shipped graph (float16-stored weights read back to fp32) quantized with
     # SmoothQuant alpha 0.8 (calibrated on 16 MS MARCO dev600 training queries) and the six FFN-out MatMuls kept fp32
     # (models/STATUS.md row 4i; the rule and its stages in results/models-eval/ce-hd4q2/RULES.txt). About a minute.
@@ -232,6 +227,11 @@ RECIPES = {
         "release": "int8",
         "eval": [],
     },
+    # minilm-ce-hd4's final checkpoint trained one more epoch with the same teacher and mining, its 560 MS MARCO
+    # queries joined by the 756 WikiQA train questions with >= 4 sentences (Bing query-log questions; each keeps its
+    # own sentences plus 3 of the 10 MS MARCO pool passages the teacher ranks highest; teacher targets only, no
+    # WikiQA labels; distill_hybrid.py --wikiqa, row 4h). Rule fixed before training: ship only if above hd4 on both
+    # TREC DL 2019 and SciFact through the plugin. WikiQA embeddings about 6 minutes, training about 40.
     "minilm-ce-hd5": hd_mined("minilm-ce-hd5", "minilm-ce-hd4", "last.pt", "54", "none", ["--wikiqa"]),
     # A late-interaction student of minilm-ce-hd4's teacher and method (distill_hybrid.py --student colbert; row 4e):
     # the raw all-MiniLM-L6-v2 backbone with an identity 384 -> 384 projection (so it starts as the plugin's
